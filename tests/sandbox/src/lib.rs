@@ -1,0 +1,1 @@
+//! Simulated 4me and IdentityNow.
