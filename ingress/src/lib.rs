@@ -1,1 +1,78 @@
-//! placeholder
+//! The ingress: takes 4me webhooks and IdentityNow event triggers over HTTP, verifies and
+//! filters them, and stores each accepted one durably in RabbitMQ before answering. It holds no
+//! business logic; the dispatcher does the work.
+//!
+//! - [`config`]: settings from the environment.
+//! - [`account`]: the 4me account's hosts and issuers (both brands, all regions).
+//! - [`signature`]: webhook-policy JWT verification.
+//! - [`verify`]: the `webhook.verify` handshake.
+//! - [`webhook`]: `POST /webhooks/4me`.
+//! - [`triggers`]: `POST /webhooks/identitynow`.
+//! - [`app`]: shared state, publishing, routes.
+//! - [`reply`]: the JSON answers.
+//! - [`metrics`]: Prometheus metrics.
+
+pub mod account;
+pub mod app;
+pub mod config;
+pub mod metrics;
+pub mod reply;
+pub mod signature;
+pub mod triggers;
+pub mod verify;
+pub mod webhook;
+
+use app::{router, AppState};
+use config::IngressConfig;
+use metrics::IngressMetrics;
+use shared::broker::Broker;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use verify::Verifier;
+
+/// Runs the ingress on `listener` until `stop` is cancelled.
+///
+/// On stop it first stops accepting requests and finishes the ones in flight, then closes the
+/// broker connection, so no request is answered after its publish could no longer happen.
+pub async fn run(
+    config: IngressConfig,
+    listener: TcpListener,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    if config.allow_unsigned {
+        tracing::warn!(
+            "FOURME_ALLOW_UNSIGNED=true: unsigned 4me deliveries are accepted; sandboxes only"
+        );
+    }
+    let broker_stop = CancellationToken::new();
+    let broker = Broker::start(config.broker.clone(), broker_stop.clone());
+    let metrics = IngressMetrics::new();
+    watch_connection(&broker, &metrics);
+    let state = AppState {
+        verifier: Verifier::new(config.account.clone()),
+        config: Arc::new(config),
+        broker,
+        metrics,
+    };
+    tracing::info!(address = ?listener.local_addr().ok(), "ingress listening");
+    let served = axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await;
+    broker_stop.cancel();
+    served
+}
+
+/// Keeps `connector_broker_connected` in step with the session.
+fn watch_connection(broker: &Broker, metrics: &IngressMetrics) {
+    let mut sessions = broker.sessions();
+    let gauge = metrics.broker_connected.clone();
+    tokio::spawn(async move {
+        loop {
+            gauge.set(i64::from(sessions.borrow_and_update().is_some()));
+            if sessions.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}

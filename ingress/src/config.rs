@@ -1,0 +1,129 @@
+//! The ingress's settings, read from the environment and checked at start-up.
+
+use crate::account::Account;
+use crate::signature::{PolicyKey, WebhookPolicy};
+use secrecy::SecretString;
+use shared::broker::BrokerConfig;
+use shared::config::{self as env, ConfigError};
+use std::time::Duration;
+
+/// Events handled when `FOURME_EVENTS` is not set.
+const DEFAULT_EVENTS: &str = "request.create,request.update,request.status-changed,automation_rule";
+
+/// Everything the ingress needs to run.
+#[derive(Debug)]
+pub struct IngressConfig {
+    /// Where to publish.
+    pub broker: BrokerConfig,
+    /// How 4me deliveries are signed; `None` only when unsigned bodies are allowed.
+    pub policy: Option<WebhookPolicy>,
+    /// Whether plain (unsigned) 4me bodies are accepted: sandboxes only.
+    pub allow_unsigned: bool,
+    /// The 4me account (issuers and verify-callback hosts).
+    pub account: Account,
+    /// 4me events to queue; others are answered 200 and counted as ignored.
+    pub events: Vec<String>,
+    /// Largest body accepted.
+    pub max_body_bytes: usize,
+    /// The whole request must be answered within this (4me gives up after 10 s).
+    pub request_deadline: Duration,
+    /// Credentials IdentityNow sends on event triggers; `None` disables that endpoint.
+    pub trigger_credentials: Option<TriggerCredentials>,
+}
+
+/// What IdentityNow's trigger subscription is set up to send.
+pub enum TriggerCredentials {
+    /// `Authorization: Bearer <token>`.
+    Bearer(SecretString),
+    /// `Authorization: Basic` with this user name and password.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: SecretString,
+    },
+}
+
+impl std::fmt::Debug for TriggerCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TriggerCredentials::Bearer(_) => f.write_str("Bearer(..)"),
+            TriggerCredentials::Basic { user, .. } => write!(f, "Basic({user}, ..)"),
+        }
+    }
+}
+
+impl IngressConfig {
+    /// Reads the environment; defaults fit the demo on this machine.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let account_url = env::string("FOURME_ACCOUNT_URL", "https://example-corp.4me.com");
+        let extra_hosts = env::optional("FOURME_VERIFY_EXTRA_HOSTS")
+            .map(|hosts| env::list(&hosts))
+            .unwrap_or_default();
+        let account = Account::from_url(&account_url, extra_hosts)
+            .map_err(|error| ConfigError::invalid("FOURME_ACCOUNT_URL", error.to_string()))?;
+        let allow_unsigned = env::boolean("FOURME_ALLOW_UNSIGNED", false)?;
+        let policy = policy_from_env(&account)?;
+        if policy.is_none() && !allow_unsigned {
+            return Err(ConfigError::invalid(
+                "FOURME_JWT_ALG",
+                "no webhook policy configured; set FOURME_JWT_ALG and its key, or \
+                 FOURME_ALLOW_UNSIGNED=true for a sandbox",
+            ));
+        }
+        Ok(IngressConfig {
+            broker: env::broker("connector-ingress")?,
+            policy,
+            allow_unsigned,
+            account,
+            events: env::list(&env::string("FOURME_EVENTS", DEFAULT_EVENTS)),
+            max_body_bytes: env::parsed("INGRESS_MAX_BODY_BYTES", 256 * 1024, |value| {
+                value
+                    .parse()
+                    .map_err(|_| "expected a number of bytes".to_string())
+            })?,
+            request_deadline: env::duration("INGRESS_REQUEST_DEADLINE", Duration::from_secs(9))?,
+            trigger_credentials: trigger_credentials_from_env()?,
+        })
+    }
+}
+
+fn policy_from_env(account: &Account) -> Result<Option<WebhookPolicy>, ConfigError> {
+    let Some(algorithm) = env::optional("FOURME_JWT_ALG") else {
+        return Ok(None);
+    };
+    let key = if algorithm.to_ascii_uppercase().starts_with("HS") {
+        PolicyKey::Secret(env::required_secret("FOURME_JWT_SECRET")?)
+    } else {
+        let pem = match env::optional("FOURME_JWT_PUBLIC_KEY_FILE") {
+            Some(path) => std::fs::read_to_string(&path).map_err(|error| {
+                ConfigError::invalid("FOURME_JWT_PUBLIC_KEY_FILE", format!("{path}: {error}"))
+            })?,
+            None => env::optional("FOURME_JWT_PUBLIC_KEY").ok_or(ConfigError::Missing {
+                name: "FOURME_JWT_PUBLIC_KEY_FILE".into(),
+            })?,
+        };
+        PolicyKey::PublicKeyPem(pem)
+    };
+    let audience = env::optional("FOURME_JWT_AUDIENCE");
+    WebhookPolicy::new(&algorithm, key, account.clone(), audience)
+        .map(Some)
+        .map_err(|error| ConfigError::invalid("FOURME_JWT_ALG", error.to_string()))
+}
+
+fn trigger_credentials_from_env() -> Result<Option<TriggerCredentials>, ConfigError> {
+    if let Some(token) = env::secret("IDN_TRIGGER_TOKEN")? {
+        return Ok(Some(TriggerCredentials::Bearer(token)));
+    }
+    match (
+        env::optional("IDN_TRIGGER_USER"),
+        env::secret("IDN_TRIGGER_PASSWORD")?,
+    ) {
+        (Some(user), Some(password)) => Ok(Some(TriggerCredentials::Basic { user, password })),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::invalid(
+            "IDN_TRIGGER_USER",
+            "IDN_TRIGGER_USER and IDN_TRIGGER_PASSWORD go together",
+        )),
+    }
+}

@@ -1,0 +1,149 @@
+//! `POST /webhooks/4me`: verify, filter and store one 4me delivery.
+//!
+//! The order matters: the body is bounded and parsed, the signature checked, the event
+//! filtered, and only then published. The answer is 2xx only after RabbitMQ confirmed the
+//! message, so 4me retries anything that was not stored.
+
+use crate::app::AppState;
+use crate::metrics::Outcome;
+use crate::reply::Reply;
+use crate::verify::VerifyError;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use shared::envelope::{now_ms, Envelope, Source};
+use std::time::Instant;
+
+const SOURCE: &str = "fourme";
+
+/// Delivery-id headers, 4me's name first, then Xurrent's.
+const DELIVERY_HEADERS: [&str; 2] = ["x-4me-delivery", "x-xurrent-delivery"];
+
+/// The handler.
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let started = Instant::now();
+    let metrics = &state.metrics;
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            metrics.count(SOURCE, Outcome::TooLarge);
+            return Reply::refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the body is over the size limit",
+            );
+        }
+        Err(rejection) => {
+            metrics.count(SOURCE, Outcome::Malformed);
+            return Reply::refuse(StatusCode::BAD_REQUEST, rejection.body_text());
+        }
+    };
+    if !is_json(&headers) {
+        metrics.count(SOURCE, Outcome::Malformed);
+        return Reply::refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be application/json",
+        );
+    }
+
+    let event = match state.read_event(&body) {
+        Ok(event) => event,
+        Err((outcome, reply)) => {
+            metrics.count(SOURCE, outcome);
+            return reply;
+        }
+    };
+    let Some(name) = event
+        .data
+        .get("event")
+        .and_then(|e| e.as_str())
+        .map(str::to_owned)
+    else {
+        metrics.count(SOURCE, Outcome::Malformed);
+        return Reply::refuse(StatusCode::BAD_REQUEST, "not a 4me webhook: no event name");
+    };
+
+    if name == "webhook.verify" {
+        return verify(&state, &event.data).await;
+    }
+    if !state.config.events.iter().any(|handled| *handled == name) {
+        tracing::debug!(event = %name, "4me event not handled; ignored");
+        metrics.count(SOURCE, Outcome::Ignored);
+        return Reply::ok("ignored");
+    }
+
+    let delivery_id = delivery_id(&headers).or(event.jti).unwrap_or_else(|| {
+        tracing::warn!(event = %name, "no delivery id header and no jti; generated one");
+        uuid::Uuid::new_v4().to_string()
+    });
+    let envelope = Envelope {
+        source: Source::Fourme,
+        event: name,
+        delivery_id,
+        received_at_ms: now_ms(),
+        data: event.data,
+    };
+    let reply = state.store(&envelope, SOURCE).await;
+    metrics
+        .publish_duration
+        .observe(started.elapsed().as_secs_f64());
+    reply
+}
+
+async fn verify(state: &AppState, data: &serde_json::Value) -> Reply {
+    match state.verifier.verify(data).await {
+        Ok(()) => {
+            tracing::info!(webhook_id = ?data.get("webhook_id"), "4me webhook verified");
+            state.metrics.count(SOURCE, Outcome::Verified);
+            Reply::ok("verified")
+        }
+        Err(error @ (VerifyError::ForeignHost(_) | VerifyError::NoCallback)) => {
+            tracing::warn!(error = %error, "webhook.verify refused");
+            state.metrics.count(SOURCE, Outcome::Rejected);
+            Reply::refuse(StatusCode::BAD_REQUEST, error.to_string())
+        }
+        Err(error @ VerifyError::CallbackFailed(_)) => {
+            tracing::warn!(error = %error, "webhook.verify callback failed");
+            state.metrics.count(SOURCE, Outcome::Unavailable);
+            Reply::refuse(StatusCode::BAD_GATEWAY, error.to_string())
+        }
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    match headers.get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value
+            .to_str()
+            .map(|text| {
+                text.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            })
+            .unwrap_or(false),
+    }
+}
+
+/// The delivery id 4me sent, if it is usable as an AMQP message id.
+fn delivery_id(headers: &HeaderMap) -> Option<String> {
+    let value = DELIVERY_HEADERS
+        .iter()
+        .find_map(|name| headers.get(*name))?;
+    match value.to_str() {
+        Ok(text)
+            if !text.is_empty()
+                && text.len() <= 200
+                && text.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Some(text.to_owned())
+        }
+        _ => {
+            tracing::warn!("unusable delivery id header; using the token id instead");
+            None
+        }
+    }
+}
