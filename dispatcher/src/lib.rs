@@ -1,1 +1,140 @@
-//! placeholder
+//! The dispatcher: consumes the events the ingress stored, turns 4me access requests into
+//! IdentityNow access requests, writes the outcome back on 4me, and owns the retry and hold
+//! decisions.
+//!
+//! - [`config`], [`mapping`]: settings and the customer's mapping.
+//! - [`intent`]: reading a 4me request as an access request.
+//! - [`fourme`], [`identitynow`], [`peer`]: the API clients.
+//! - [`process`]: carrying out one event.
+//! - [`failure`]: what can fail, and the one place deciding retry versus refuse.
+//! - [`schedule`]: the retry schedule and the hold.
+//! - [`delivery`]: one delivery from the queue, start to finish.
+//! - [`consumer`]: consuming across reconnects, draining on stop.
+//! - [`expiry`]: recording messages that expired on hold.
+//! - [`held`], [`admin`]: listing and resending held messages.
+//! - [`notes`], [`notify`]: telling people, once per stage.
+//! - [`locks`]: one event per 4me request at a time.
+//! - [`metrics`]: Prometheus metrics.
+
+pub mod admin;
+pub mod config;
+pub mod consumer;
+pub mod delivery;
+pub mod expiry;
+pub mod failure;
+pub mod fourme;
+pub mod held;
+pub mod identitynow;
+pub mod intent;
+pub mod locks;
+pub mod mapping;
+pub mod metrics;
+pub mod notes;
+pub mod notify;
+pub mod peer;
+pub mod process;
+pub mod schedule;
+
+use config::DispatcherConfig;
+use delivery::Deliverer;
+use expiry::Expiry;
+use identitynow::client::IdentityNowClient;
+use identitynow::lookup::Directory;
+use identitynow::token::TokenSource;
+use metrics::DispatcherMetrics;
+use process::Worker;
+use shared::broker::Broker;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Runs the dispatcher until `stop` is cancelled; serves health, metrics and admin on
+/// `listener`.
+pub async fn run(
+    config: DispatcherConfig,
+    listener: TcpListener,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let metrics = DispatcherMetrics::new();
+    let http = reqwest::Client::builder()
+        .user_agent(concat!(
+            "sailpoint-4me-connector/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .unwrap_or_default();
+    let broker_stop = CancellationToken::new();
+    let broker = Broker::start(config.broker.clone(), broker_stop.clone());
+
+    let fourme = fourme::FourmeClient::new(
+        http.clone(),
+        &config.fourme_api_url,
+        &config.fourme_account,
+        config.fourme_token.clone(),
+        metrics.clone(),
+    );
+    let tokens = Arc::new(TokenSource::new(
+        http.clone(),
+        &config.identitynow.base_url,
+        config.identitynow_client_id.clone(),
+        config.identitynow_client_secret.clone(),
+        metrics.clone(),
+    ));
+    let identitynow = IdentityNowClient::new(
+        http.clone(),
+        config.identitynow.clone(),
+        tokens,
+        metrics.clone(),
+    );
+    let notifier = notify::Notifier::new(http.clone(), config.notify_url.clone());
+    let deliverer = Arc::new(Deliverer {
+        worker: Worker {
+            mapping: Arc::new(config.mapping.clone()),
+            fourme: fourme.clone(),
+            directory: Directory::new(identitynow.clone(), config.lookup_ttl),
+            identitynow,
+        },
+        schedule: config.schedule.clone(),
+        broker: broker.clone(),
+        metrics: metrics.clone(),
+        notifier: notifier.clone(),
+        locks: locks::RequestLocks::default(),
+        hold_time: config.broker.topology.hold_time,
+    });
+    let expiry = Arc::new(Expiry {
+        fourme,
+        metrics: metrics.clone(),
+        notifier,
+        retry_delay: Duration::from_secs(30),
+    });
+
+    let consuming = tokio::spawn(consumer::run(
+        broker.clone(),
+        deliverer,
+        expiry,
+        config.consumer,
+        stop.clone(),
+    ));
+    tokio::spawn(consumer::watch_queues(
+        broker.clone(),
+        metrics.clone(),
+        Duration::from_secs(15),
+        stop.clone(),
+    ));
+
+    let ready_broker = broker.clone();
+    let routes = shared::telemetry::health_routes(
+        metrics.registry.clone(),
+        Arc::new(move || ready_broker.is_ready()),
+    )
+    .merge(admin::routes(broker, config.admin_token.clone(), metrics));
+    tracing::info!(address = ?listener.local_addr().ok(), "dispatcher listening");
+    let served = axum::serve(listener, routes)
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .await;
+    // The consumer drains in-flight work (bounded) before the connection closes.
+    let _ = consuming.await;
+    broker_stop.cancel();
+    served
+}

@@ -1,0 +1,100 @@
+//! The dispatcher's settings, read from the environment and checked at start-up.
+
+use crate::consumer::ConsumerSettings;
+use crate::identitynow::client::ApiPaths;
+use crate::mapping::Mapping;
+use crate::schedule::Schedule;
+use secrecy::SecretString;
+use shared::broker::BrokerConfig;
+use shared::config::{self as env, ConfigError};
+use std::time::Duration;
+use url::Url;
+
+/// Everything the dispatcher needs to run.
+#[derive(Debug)]
+pub struct DispatcherConfig {
+    /// The broker and topology.
+    pub broker: BrokerConfig,
+    /// The customer's mapping.
+    pub mapping: Mapping,
+    /// 4me REST base URL, e.g. `https://api.4me.com/v1`.
+    pub fourme_api_url: String,
+    /// 4me account id.
+    pub fourme_account: String,
+    /// 4me API token.
+    pub fourme_token: SecretString,
+    /// IdentityNow URLs.
+    pub identitynow: ApiPaths,
+    /// IdentityNow OAuth client id.
+    pub identitynow_client_id: String,
+    /// IdentityNow OAuth client secret (a PAT's secret).
+    pub identitynow_client_secret: SecretString,
+    /// Admin API token; `None` turns the admin API off.
+    pub admin_token: Option<SecretString>,
+    /// Retry schedule.
+    pub schedule: Schedule,
+    /// Notification webhook URL.
+    pub notify_url: Option<String>,
+    /// Consumer settings.
+    pub consumer: ConsumerSettings,
+    /// How long IdentityNow look-ups are cached.
+    pub lookup_ttl: Duration,
+}
+
+impl DispatcherConfig {
+    /// Reads the environment; defaults fit the demo on this machine.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mapping_file = env::string("MAPPING_FILE", "config/mapping.toml");
+        let mapping = Mapping::load(&mapping_file)
+            .map_err(|error| ConfigError::invalid("MAPPING_FILE", error.to_string()))?;
+        let broker = env::broker("connector-dispatcher")?;
+        let schedule = Schedule {
+            tiers: broker.topology.retry_tiers.clone(),
+            window: env::duration("RETRY_WINDOW", Duration::from_secs(3 * 3600))?,
+            notify_after: env::parsed("NOTIFY_AFTER_ATTEMPTS", 3, |value| {
+                value.parse().map_err(|_| "expected a number".to_string())
+            })?,
+        };
+        Ok(DispatcherConfig {
+            broker,
+            mapping,
+            fourme_api_url: url("FOURME_API_URL", "http://127.0.0.1:18081/v1")?,
+            fourme_account: env::string("FOURME_ACCOUNT", "example-corp"),
+            fourme_token: env::secret("FOURME_API_TOKEN")?
+                .unwrap_or_else(|| SecretString::from("sandbox-4me-token".to_owned())),
+            identitynow: ApiPaths {
+                base_url: url("IDN_BASE_URL", "http://127.0.0.1:18082")?,
+                api: env::string("IDN_API_PATH", "/v3"),
+                entitlements: env::string("IDN_ENTITLEMENTS_PATH", "/v2025"),
+            },
+            identitynow_client_id: env::string("IDN_CLIENT_ID", "sandbox-client"),
+            identitynow_client_secret: env::secret("IDN_CLIENT_SECRET")?
+                .unwrap_or_else(|| SecretString::from("sandbox-secret".to_owned())),
+            admin_token: env::secret("ADMIN_TOKEN")?,
+            schedule,
+            notify_url: env::optional("NOTIFY_WEBHOOK_URL")
+                .map(|_| url("NOTIFY_WEBHOOK_URL", ""))
+                .transpose()?,
+            consumer: ConsumerSettings {
+                prefetch: env::parsed("PREFETCH", 16, |value| {
+                    value
+                        .parse()
+                        .map_err(|_| "expected a number from 1 to 65535".to_string())
+                })?,
+                drain_timeout: env::duration("DRAIN_TIMEOUT", Duration::from_secs(20))?,
+            },
+            lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
+        })
+    }
+}
+
+fn url(name: &str, default: &str) -> Result<String, ConfigError> {
+    let value = env::string(name, default);
+    match Url::parse(&value) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(value),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("{value:?} is not an http(s) URL"),
+        )),
+    }
+}

@@ -1,0 +1,33 @@
+//! The `connector-dispatcher` binary: reads the environment and runs the dispatcher.
+
+use dispatcher::config::DispatcherConfig;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    shared::telemetry::init_logging();
+    let config = match DispatcherConfig::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!(error = %error, "invalid configuration");
+            return std::process::ExitCode::from(64);
+        }
+    };
+    let address = shared::config::string("DISPATCHER_LISTEN", "0.0.0.0:8081");
+    let listener = match tokio::net::TcpListener::bind(&address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::error!(error = %error, address, "cannot listen");
+            return std::process::ExitCode::from(69);
+        }
+    };
+    let stop = CancellationToken::new();
+    shared::shutdown::on_signal(stop.clone());
+    match dispatcher::run(config, listener, stop).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "dispatcher failed");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! One HTTP call to a peer: send, time, count, and turn the answer into JSON or a
+//! [`PeerError`]. Both API clients use it, so every call is measured the same way.
+
+use crate::failure::{Peer, PeerError};
+use crate::metrics::DispatcherMetrics;
+use reqwest::header::RETRY_AFTER;
+use std::time::{Duration, Instant};
+
+/// The longest a single call may take.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The most of a peer's error body kept in a failure (and so in notes and logs).
+const DETAIL_LIMIT: usize = 300;
+
+/// Sends `request` and returns the status and body of a 2xx answer.
+pub async fn call(
+    peer: Peer,
+    request: reqwest::RequestBuilder,
+    metrics: &DispatcherMetrics,
+) -> Result<(u16, serde_json::Value), PeerError> {
+    let started = Instant::now();
+    let result = request.timeout(CALL_TIMEOUT).send().await;
+    metrics
+        .peer_duration
+        .with_label_values(&[peer.label()])
+        .observe(started.elapsed().as_secs_f64());
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => {
+            metrics.peer_request(peer, "error");
+            return Err(if error.is_timeout() {
+                PeerError::Timeout { peer }
+            } else {
+                PeerError::Connect {
+                    peer,
+                    detail: error.without_url().to_string(),
+                }
+            });
+        }
+    };
+    let status = response.status().as_u16();
+    metrics.peer_request(peer, status_class_label(status));
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|error| PeerError::Unreadable {
+            peer,
+            detail: error.without_url().to_string(),
+        })?;
+    if !(200..300).contains(&status) {
+        return Err(PeerError::Status {
+            peer,
+            status,
+            retry_after,
+            detail: error_detail(&bytes),
+        });
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok((status, serde_json::Value::Null));
+    }
+    let body = serde_json::from_slice(&bytes).map_err(|error| PeerError::Unreadable {
+        peer,
+        detail: error.to_string(),
+    })?;
+    Ok((status, body))
+}
+
+fn status_class_label(status: u16) -> &'static str {
+    match status {
+        200..=299 => "2xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "error",
+    }
+}
+
+/// The readable part of an error body: IdentityNow's `messages[].text` or `error`, 4me's
+/// `message` and `errors`, else the start of the body.
+pub fn error_detail(bytes: &[u8]) -> String {
+    let text = match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(json) => {
+            let messages: Vec<String> = json
+                .get("messages")
+                .and_then(|m| m.as_array())
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|m| m.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !messages.is_empty() {
+                messages.join("; ")
+            } else if let Some(message) = json.get("message").and_then(|m| m.as_str()) {
+                match json.get("errors") {
+                    Some(errors) => format!("{} {}", message.trim(), errors),
+                    None => message.trim().to_owned(),
+                }
+            } else if let Some(error) = json.get("error").and_then(|e| e.as_str()) {
+                error.to_owned()
+            } else {
+                json.to_string()
+            }
+        }
+        Err(_) => String::from_utf8_lossy(bytes).trim().to_owned(),
+    };
+    match text.char_indices().nth(DETAIL_LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_are_read_for_people() {
+        let idn = br#"{"detailCode":"400.1 Bad Request Content","messages":[{"locale":"en-US","text":"Identity not found"}]}"#;
+        assert_eq!(error_detail(idn), "Identity not found");
+        let fourme =
+            br#"{"message":"Validation Failed","errors":[["text","Text can't be blank"]]}"#;
+        assert!(error_detail(fourme).starts_with("Validation Failed [["));
+        assert_eq!(
+            error_detail(b"<html>Bad gateway</html>"),
+            "<html>Bad gateway</html>"
+        );
+        assert!(error_detail("x".repeat(1000).as_bytes()).chars().count() <= DETAIL_LIMIT + 1);
+    }
+}

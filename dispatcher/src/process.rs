@@ -1,0 +1,194 @@
+//! Carrying out one event: read the 4me request, apply the mapping, resolve in IdentityNow,
+//! submit once, and record the outcome on the 4me request.
+//!
+//! Returns what happened; whether a failure is retried or held is decided in [`crate::delivery`].
+
+use crate::failure::Failure;
+use crate::fourme::FourmeClient;
+use crate::identitynow::access::{earlier_submission, submit, Action, Submission, Submitted};
+use crate::identitynow::client::IdentityNowClient;
+use crate::identitynow::lookup::Directory;
+use crate::intent::{self, AccessIntent};
+use crate::mapping::Mapping;
+use crate::notes::{self, Stage};
+use serde_json::Value;
+use shared::envelope::{Envelope, Source};
+use std::sync::Arc;
+
+/// What the dispatcher needs to carry out events.
+pub struct Worker {
+    /// The customer's mapping.
+    pub mapping: Arc<Mapping>,
+    /// 4me.
+    pub fourme: FourmeClient,
+    /// IdentityNow.
+    pub identitynow: IdentityNowClient,
+    /// IdentityNow look-ups.
+    pub directory: Directory,
+}
+
+/// How an event ended when nothing failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// A new access request was submitted.
+    Submitted { request_id: u64, ids: Vec<String> },
+    /// IdentityNow already had an access request for this 4me request.
+    AlreadySubmitted { request_id: u64, ids: Vec<String> },
+    /// Nothing to do: not an access request, not a trigger, or not yet the right status.
+    Ignored(&'static str),
+}
+
+impl Worker {
+    /// Carries out one event.
+    pub async fn handle(&self, envelope: &Envelope) -> Result<Handled, Failure> {
+        if envelope.source == Source::Identitynow {
+            return Ok(Handled::Ignored("identitynow_trigger"));
+        }
+        if !self.mapping.trigger.events.contains(&envelope.event) {
+            return Ok(Handled::Ignored("not_a_trigger_event"));
+        }
+        let Some(request_id) = intent::request_id(envelope) else {
+            return Ok(Handled::Ignored("no_request"));
+        };
+        if let Some(status) = intent::event_status(envelope) {
+            if !self.status_triggers(status) {
+                return Ok(Handled::Ignored("status_not_a_trigger"));
+            }
+        }
+
+        let (intent, person) = match self.read_from_payload(envelope, request_id)? {
+            Some(found) => found,
+            None => match self.read_from_api(request_id).await? {
+                Some(found) => found,
+                None => return Ok(Handled::Ignored("not_an_access_request")),
+            },
+        };
+
+        let submission = self.resolve(&intent, &person).await?;
+        if let Some(ids) = earlier_submission(&self.identitynow, &submission).await? {
+            self.record_submitted(&intent, &ids, true).await?;
+            return Ok(Handled::AlreadySubmitted { request_id, ids });
+        }
+        let ids = match submit(&self.identitynow, &submission).await? {
+            Submitted::New(ids) | Submitted::Existing(ids) => ids,
+            Submitted::AcceptedWithoutIds => Vec::new(),
+        };
+        tracing::info!(
+            fourme.request_id = request_id,
+            identitynow.access_request_ids = ?ids,
+            item.kind = intent.kind.api_name(),
+            "access request submitted"
+        );
+        self.record_submitted(&intent, &ids, false).await?;
+        Ok(Handled::Submitted { request_id, ids })
+    }
+
+    fn status_triggers(&self, status: &str) -> bool {
+        let statuses = &self.mapping.trigger.statuses;
+        statuses.is_empty() || statuses.iter().any(|s| s == status)
+    }
+
+    /// An automation-rule payload that carries everything needs no API reads.
+    fn read_from_payload(
+        &self,
+        envelope: &Envelope,
+        request_id: u64,
+    ) -> Result<Option<(AccessIntent, String)>, Failure> {
+        let Some((record, person)) = intent::from_rule_payload(&self.mapping, envelope) else {
+            return Ok(None);
+        };
+        Ok(intent::from_record(&self.mapping, request_id, &record)?.map(|i| (i, person)))
+    }
+
+    async fn read_from_api(
+        &self,
+        request_id: u64,
+    ) -> Result<Option<(AccessIntent, String)>, Failure> {
+        let record = self
+            .fourme
+            .request_record(request_id)
+            .await
+            .map_err(|error| gone_if_not_found(error, request_id))?;
+        if let Some(status) = record.get("status").and_then(Value::as_str) {
+            if !self.status_triggers(status) {
+                return Ok(None);
+            }
+        }
+        let Some(intent) = intent::from_record(&self.mapping, request_id, &record)? else {
+            return Ok(None);
+        };
+        let person_id = record
+            .pointer("/requested_for/id")
+            .and_then(Value::as_u64)
+            .ok_or(Failure::MissingIdentity("requested-for person"))?;
+        let person = self.fourme.person(person_id).await?;
+        let key = intent::person_key(self.mapping.identity.by, &person)?;
+        Ok(Some((intent, key)))
+    }
+
+    async fn resolve(&self, intent: &AccessIntent, person: &str) -> Result<Submission, Failure> {
+        let identity_id = self
+            .directory
+            .identity(self.mapping.identity.by, person)
+            .await?;
+        let source_name = intent.service.source.as_str();
+        let source_id = self.directory.source(source_name).await?;
+        let item = self
+            .directory
+            .item(intent.kind, &intent.item, (source_name, &source_id))
+            .await?;
+        Ok(Submission {
+            identity_id,
+            item,
+            action: intent.action,
+            account: self.fourme.account().to_owned(),
+            request_id: intent.request_id,
+        })
+    }
+
+    async fn record_submitted(
+        &self,
+        intent: &AccessIntent,
+        ids: &[String],
+        maybe_written: bool,
+    ) -> Result<(), Failure> {
+        let verb = match intent.action {
+            Action::Grant => "grant",
+            Action::Revoke => "revoke",
+        };
+        let reference = if ids.is_empty() {
+            "IdentityNow accepted it without returning an id.".to_owned()
+        } else {
+            format!("IdentityNow access request: {}.", ids.join(", "))
+        };
+        let text = format!(
+            "Submitted to SailPoint IdentityNow: {verb} {} \"{}\" on {}. {reference} \
+             Approval and provisioning now follow in IdentityNow.",
+            kind_text(intent),
+            intent.item,
+            intent.service.source,
+        );
+        let written = if maybe_written {
+            notes::write_once(&self.fourme, intent.request_id, &Stage::Submitted, &text).await
+        } else {
+            notes::write(&self.fourme, intent.request_id, &Stage::Submitted, &text).await
+        };
+        written.map_err(|error| gone_if_not_found(error, intent.request_id))
+    }
+}
+
+fn kind_text(intent: &AccessIntent) -> &'static str {
+    match intent.kind {
+        crate::mapping::ItemKind::Role => "role",
+        crate::mapping::ItemKind::AccessProfile => "access profile",
+        crate::mapping::ItemKind::Entitlement => "entitlement",
+    }
+}
+
+fn gone_if_not_found(error: crate::failure::PeerError, request_id: u64) -> Failure {
+    use crate::failure::StatusClass;
+    match error.status_class() {
+        Some(StatusClass::NotFound) => Failure::RequestGone(request_id),
+        _ => Failure::Peer(error),
+    }
+}
