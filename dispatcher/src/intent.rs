@@ -157,9 +157,10 @@ pub fn from_rule_payload(mapping: &Mapping, envelope: &Envelope) -> Option<(Valu
 
 /// The person's value to match on, from a 4me person record.
 pub fn person_key(by: MatchBy, person: &Value) -> Result<String, Failure> {
+    // 4me's person record names the employee number `employee_id`.
     let (field, label) = match by {
         MatchBy::Email => ("primary_email", "e-mail address"),
-        MatchBy::EmployeeNumber => ("employee_number", "employee number"),
+        MatchBy::EmployeeNumber => ("employee_id", "employee number"),
     };
     person
         .get(field)
