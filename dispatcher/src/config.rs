@@ -4,6 +4,7 @@ use crate::consumer::ConsumerSettings;
 use crate::identitynow::client::ApiPaths;
 use crate::mapping::Mapping;
 use crate::schedule::Schedule;
+use crate::throttle::RateLimit;
 use secrecy::SecretString;
 use shared::broker::BrokerConfig;
 use shared::config::{self as env, ConfigError};
@@ -39,6 +40,10 @@ pub struct DispatcherConfig {
     pub consumer: ConsumerSettings,
     /// How long IdentityNow look-ups are cached.
     pub lookup_ttl: Duration,
+    /// Client-side limit on calls to IdentityNow.
+    pub identitynow_rate_limit: Option<RateLimit>,
+    /// Client-side limit on calls to 4me.
+    pub fourme_rate_limit: Option<RateLimit>,
 }
 
 impl DispatcherConfig {
@@ -84,8 +89,15 @@ impl DispatcherConfig {
                 drain_timeout: env::duration("DRAIN_TIMEOUT", Duration::from_secs(20))?,
             },
             lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
+            identitynow_rate_limit: rate_limit("IDN_RATE_LIMIT", "95/10s")?,
+            fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "19/2s")?,
         })
     }
+}
+
+fn rate_limit(name: &str, default: &str) -> Result<Option<RateLimit>, ConfigError> {
+    RateLimit::parse(&env::string(name, default))
+        .map_err(|reason| ConfigError::invalid(name, reason))
 }
 
 fn url(name: &str, default: &str) -> Result<String, ConfigError> {

@@ -150,7 +150,6 @@ pub async fn watch_queues(
             _ = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        metrics.broker_connected.set(i64::from(broker.is_ready()));
         let Some(session) = broker.session() else {
             continue;
         };

@@ -5,11 +5,11 @@
 //! `https://api.uk.xurrent.com/v1`, QA and demo hosts); the account header is sent under both
 //! names, `X-4me-Account` and `X-Xurrent-Account`, so either host family accepts it.
 
-use crate::failure::{Peer, PeerError};
-use crate::metrics::DispatcherMetrics;
-use crate::peer::call;
+use crate::failure::PeerError;
+use crate::peer::{call, PeerLink};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Talks to one 4me account.
 #[derive(Clone)]
@@ -18,7 +18,7 @@ pub struct FourmeClient {
     api_url: String,
     account: String,
     token: SecretString,
-    metrics: DispatcherMetrics,
+    link: Arc<PeerLink>,
 }
 
 /// A note on a 4me request as read back.
@@ -35,14 +35,14 @@ impl FourmeClient {
         api_url: &str,
         account: &str,
         token: SecretString,
-        metrics: DispatcherMetrics,
+        link: Arc<PeerLink>,
     ) -> Self {
         FourmeClient {
             http,
             api_url: api_url.trim_end_matches('/').to_owned(),
             account: account.to_owned(),
             token,
-            metrics,
+            link,
         }
     }
 
@@ -62,13 +62,13 @@ impl FourmeClient {
     /// `GET /requests/{id}`.
     pub async fn request_record(&self, id: u64) -> Result<Value, PeerError> {
         let builder = self.request(reqwest::Method::GET, &format!("/requests/{id}"));
-        Ok(call(Peer::Fourme, builder, &self.metrics).await?.1)
+        Ok(call(&self.link, builder).await?.1)
     }
 
     /// `GET /people/{id}`.
     pub async fn person(&self, id: u64) -> Result<Value, PeerError> {
         let builder = self.request(reqwest::Method::GET, &format!("/people/{id}"));
-        Ok(call(Peer::Fourme, builder, &self.metrics).await?.1)
+        Ok(call(&self.link, builder).await?.1)
     }
 
     /// `GET /requests/{id}/notes`, newest page of 100.
@@ -76,7 +76,7 @@ impl FourmeClient {
         let builder = self
             .request(reqwest::Method::GET, &format!("/requests/{id}/notes"))
             .query(&[("per_page", "100")]);
-        let (_, body) = call(Peer::Fourme, builder, &self.metrics).await?;
+        let (_, body) = call(&self.link, builder).await?;
         Ok(body
             .as_array()
             .map(|notes| {
@@ -95,6 +95,6 @@ impl FourmeClient {
         let builder = self
             .request(reqwest::Method::POST, &format!("/requests/{id}/notes"))
             .json(&json!({ "text": text, "internal": internal }));
-        call(Peer::Fourme, builder, &self.metrics).await.map(|_| ())
+        call(&self.link, builder).await.map(|_| ())
     }
 }

@@ -14,6 +14,7 @@
 //! - [`held`], [`admin`]: listing and resending held messages.
 //! - [`notes`], [`notify`]: telling people, once per stage.
 //! - [`locks`]: one event per 4me request at a time.
+//! - [`throttle`]: client-side rate limits per peer.
 //! - [`metrics`]: Prometheus metrics.
 
 pub mod admin;
@@ -34,18 +35,22 @@ pub mod notify;
 pub mod peer;
 pub mod process;
 pub mod schedule;
+pub mod throttle;
 
 use config::DispatcherConfig;
 use delivery::Deliverer;
 use expiry::Expiry;
+use failure::Peer;
 use identitynow::client::IdentityNowClient;
 use identitynow::lookup::Directory;
 use identitynow::token::TokenSource;
 use metrics::DispatcherMetrics;
+use peer::PeerLink;
 use process::Worker;
 use shared::broker::Broker;
 use std::sync::Arc;
 use std::time::Duration;
+use throttle::Throttle;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -66,26 +71,35 @@ pub async fn run(
         .unwrap_or_default();
     let broker_stop = CancellationToken::new();
     let broker = Broker::start(config.broker.clone(), broker_stop.clone());
+    broker.track_connection(metrics.broker_connected.clone());
 
+    let link = |peer, limit| {
+        Arc::new(PeerLink {
+            peer,
+            throttle: Throttle::new(limit),
+            metrics: metrics.clone(),
+        })
+    };
+    let identitynow_link = link(Peer::IdentityNow, config.identitynow_rate_limit);
     let fourme = fourme::FourmeClient::new(
         http.clone(),
         &config.fourme_api_url,
         &config.fourme_account,
         config.fourme_token.clone(),
-        metrics.clone(),
+        link(Peer::Fourme, config.fourme_rate_limit),
     );
     let tokens = Arc::new(TokenSource::new(
         http.clone(),
         &config.identitynow.base_url,
         config.identitynow_client_id.clone(),
         config.identitynow_client_secret.clone(),
-        metrics.clone(),
+        identitynow_link.clone(),
     ));
     let identitynow = IdentityNowClient::new(
         http.clone(),
         config.identitynow.clone(),
         tokens,
-        metrics.clone(),
+        identitynow_link,
     );
     let notifier = notify::Notifier::new(http.clone(), config.notify_url.clone());
     let deliverer = Arc::new(Deliverer {

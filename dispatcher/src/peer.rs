@@ -3,6 +3,7 @@
 
 use crate::failure::{Peer, PeerError};
 use crate::metrics::DispatcherMetrics;
+use crate::throttle::Throttle;
 use reqwest::header::RETRY_AFTER;
 use std::time::{Duration, Instant};
 
@@ -12,12 +13,24 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most of a peer's error body kept in a failure (and so in notes and logs).
 const DETAIL_LIMIT: usize = 300;
 
-/// Sends `request` and returns the status and body of a 2xx answer.
+/// What every call to one peer shares: its rate limit and the metrics.
+pub struct PeerLink {
+    /// Which peer.
+    pub peer: Peer,
+    /// The client-side rate limit.
+    pub throttle: Throttle,
+    /// Counters.
+    pub metrics: DispatcherMetrics,
+}
+
+/// Sends `request` within the peer's rate limit and returns the status and body of a 2xx
+/// answer.
 pub async fn call(
-    peer: Peer,
+    link: &PeerLink,
     request: reqwest::RequestBuilder,
-    metrics: &DispatcherMetrics,
 ) -> Result<(u16, serde_json::Value), PeerError> {
+    let (peer, metrics) = (link.peer, &link.metrics);
+    link.throttle.admit().await;
     let started = Instant::now();
     let result = request.timeout(CALL_TIMEOUT).send().await;
     metrics

@@ -48,7 +48,7 @@ pub async fn run(
     let broker_stop = CancellationToken::new();
     let broker = Broker::start(config.broker.clone(), broker_stop.clone());
     let metrics = IngressMetrics::new();
-    watch_connection(&broker, &metrics);
+    broker.track_connection(metrics.broker_connected.clone());
     let state = AppState {
         verifier: Verifier::new(config.account.clone()),
         config: Arc::new(config),
@@ -61,18 +61,4 @@ pub async fn run(
         .await;
     broker_stop.cancel();
     served
-}
-
-/// Keeps `connector_broker_connected` in step with the session.
-fn watch_connection(broker: &Broker, metrics: &IngressMetrics) {
-    let mut sessions = broker.sessions();
-    let gauge = metrics.broker_connected.clone();
-    tokio::spawn(async move {
-        loop {
-            gauge.set(i64::from(sessions.borrow_and_update().is_some()));
-            if sessions.changed().await.is_err() {
-                return;
-            }
-        }
-    });
 }

@@ -76,7 +76,8 @@ pub async fn receive(
         return Reply::ok("ignored");
     }
 
-    let delivery_id = delivery_id(&headers).or(event.jti).unwrap_or_else(|| {
+    let jti = event.jti.filter(|jti| is_usable_id(jti));
+    let delivery_id = delivery_id(&headers).or(jti).unwrap_or_else(|| {
         tracing::warn!(event = %name, "no delivery id header and no jti; generated one");
         uuid::Uuid::new_v4().to_string()
     });
@@ -134,16 +135,15 @@ fn delivery_id(headers: &HeaderMap) -> Option<String> {
         .iter()
         .find_map(|name| headers.get(*name))?;
     match value.to_str() {
-        Ok(text)
-            if !text.is_empty()
-                && text.len() <= 200
-                && text.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Some(text.to_owned())
-        }
+        Ok(text) if is_usable_id(text) => Some(text.to_owned()),
         _ => {
             tracing::warn!("unusable delivery id header; using the token id instead");
             None
         }
     }
+}
+
+/// True when `id` fits an AMQP message id (a short string, at most 255 bytes) and a log line.
+fn is_usable_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 200 && id.bytes().all(|b| b.is_ascii_graphic())
 }

@@ -95,6 +95,19 @@ impl Broker {
         self.sessions.clone()
     }
 
+    /// Keeps `gauge` at 1 while a session is up and 0 otherwise.
+    pub fn track_connection(&self, gauge: prometheus::IntGauge) {
+        let mut sessions = self.sessions();
+        tokio::spawn(async move {
+            loop {
+                gauge.set(i64::from(sessions.borrow_and_update().is_some()));
+                if sessions.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+
     /// Publishes persistently with `mandatory` to the connector's exchange and waits for the
     /// confirm.
     pub async fn publish(

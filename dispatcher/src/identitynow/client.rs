@@ -5,9 +5,8 @@
 //! without a new connector. A 401 gets one fresh token and one retry.
 
 use super::token::TokenSource;
-use crate::failure::{Peer, PeerError, StatusClass};
-use crate::metrics::DispatcherMetrics;
-use crate::peer::call;
+use crate::failure::{PeerError, StatusClass};
+use crate::peer::{call, PeerLink};
 use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -30,7 +29,7 @@ pub struct IdentityNowClient {
     http: reqwest::Client,
     paths: Arc<ApiPaths>,
     tokens: Arc<TokenSource>,
-    metrics: DispatcherMetrics,
+    link: Arc<PeerLink>,
 }
 
 impl IdentityNowClient {
@@ -39,13 +38,13 @@ impl IdentityNowClient {
         http: reqwest::Client,
         paths: ApiPaths,
         tokens: Arc<TokenSource>,
-        metrics: DispatcherMetrics,
+        link: Arc<PeerLink>,
     ) -> Self {
         IdentityNowClient {
             http,
             paths: Arc::new(paths),
             tokens,
-            metrics,
+            link,
         }
     }
 
@@ -74,7 +73,7 @@ impl IdentityNowClient {
             if let Some(body) = body {
                 request = request.json(body);
             }
-            match call(Peer::IdentityNow, request, &self.metrics).await {
+            match call(&self.link, request).await {
                 Err(error)
                     if !refreshed && error.status_class() == Some(StatusClass::Unauthorized) =>
                 {

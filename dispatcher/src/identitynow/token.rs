@@ -5,9 +5,9 @@
 //! callers share one fetch.
 
 use crate::failure::{Peer, PeerError};
-use crate::metrics::DispatcherMetrics;
-use crate::peer::call;
+use crate::peer::{call, PeerLink};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -23,7 +23,7 @@ pub struct TokenSource {
     client_id: String,
     client_secret: SecretString,
     cached: Mutex<Option<Cached>>,
-    metrics: DispatcherMetrics,
+    link: Arc<PeerLink>,
 }
 
 impl TokenSource {
@@ -33,7 +33,7 @@ impl TokenSource {
         base_url: &str,
         client_id: String,
         client_secret: SecretString,
-        metrics: DispatcherMetrics,
+        link: Arc<PeerLink>,
     ) -> Self {
         TokenSource {
             http,
@@ -41,7 +41,7 @@ impl TokenSource {
             client_id,
             client_secret,
             cached: Mutex::new(None),
-            metrics,
+            link,
         }
     }
 
@@ -76,7 +76,7 @@ impl TokenSource {
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.expose_secret()),
         ]);
-        let (_, body) = call(Peer::IdentityNow, request, &self.metrics).await?;
+        let (_, body) = call(&self.link, request).await?;
         let unreadable = |detail: &str| PeerError::Unreadable {
             peer: Peer::IdentityNow,
             detail: detail.into(),

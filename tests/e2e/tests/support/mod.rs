@@ -186,6 +186,8 @@ impl World {
                 drain_timeout: Duration::from_secs(10),
             },
             lookup_ttl: Duration::from_secs(60),
+            identitynow_rate_limit: None,
+            fourme_rate_limit: None,
         }
     }
 
