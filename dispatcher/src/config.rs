@@ -38,6 +38,9 @@ pub struct DispatcherConfig {
     pub notify_url: Option<String>,
     /// Consumer settings.
     pub consumer: ConsumerSettings,
+    /// How long an expired message waits before its "not delivered" note is tried again
+    /// when 4me cannot take it.
+    pub expiry_retry_delay: Duration,
     /// How long IdentityNow look-ups are cached.
     pub lookup_ttl: Duration,
     /// Client-side limit on calls to IdentityNow.
@@ -88,6 +91,7 @@ impl DispatcherConfig {
                 })?,
                 drain_timeout: env::duration("DRAIN_TIMEOUT", Duration::from_secs(20))?,
             },
+            expiry_retry_delay: env::duration("EXPIRY_RETRY_DELAY", Duration::from_secs(30))?,
             lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
             identitynow_rate_limit: rate_limit("IDN_RATE_LIMIT", "95/10s")?,
             fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "19/2s")?,

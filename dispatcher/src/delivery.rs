@@ -53,8 +53,14 @@ impl Deliverer {
             state = DeliveryState::resent("management_ui");
         }
         let envelope: Result<Envelope, _> = serde_json::from_slice(&delivery.data);
+        // The lock covers the notes written after a failure too, so a repeated delivery cannot
+        // look for an earlier note before the first one is written.
+        let _guard = match envelope.as_ref().ok().and_then(intent::request_id) {
+            Some(request_id) => Some(self.locks.lock(request_id).await),
+            None => None,
+        };
         let result = match &envelope {
-            Ok(envelope) => self.attempt(envelope).await,
+            Ok(envelope) => self.worker.handle(envelope).await,
             Err(error) => Err(Failure::Malformed(error.to_string())),
         };
         self.metrics
@@ -88,16 +94,6 @@ impl Deliverer {
                     tracing::warn!(error = %error, "nack failed; the message will be redelivered");
                 }
             }
-        }
-    }
-
-    async fn attempt(&self, envelope: &Envelope) -> Result<Handled, Failure> {
-        match intent::request_id(envelope) {
-            Some(request_id) => {
-                let _guard = self.locks.lock(request_id).await;
-                self.worker.handle(envelope).await
-            }
-            None => self.worker.handle(envelope).await,
         }
     }
 

@@ -120,7 +120,7 @@ pub async fn run(
         fourme,
         metrics: metrics.clone(),
         notifier,
-        retry_delay: Duration::from_secs(30),
+        retry_delay: config.expiry_retry_delay,
     });
 
     let consuming = tokio::spawn(consumer::run(
