@@ -32,7 +32,8 @@ pub enum PolicyKey {
 
 enum Verifier {
     PublicKey(signature::ParsedPublicKey),
-    Hmac(hmac::Key),
+    // Boxed: an HMAC key is over a kilobyte, a parsed public key a pointer.
+    Hmac(Box<hmac::Key>),
 }
 
 /// The configured webhook policy: how tokens must be signed.
@@ -255,7 +256,10 @@ fn verifier_for(algorithm: &str, key: PolicyKey) -> Result<(&'static str, Verifi
             if bytes.len() < 32 {
                 return Err(key_error("the shared secret must be at least 32 bytes"));
             }
-            Ok((name, Verifier::Hmac(hmac::Key::new(digest, bytes))))
+            Ok((
+                name,
+                Verifier::Hmac(Box::new(hmac::Key::new(digest, bytes))),
+            ))
         }
         (Some(_), PolicyKey::Secret(_)) => Err(key_error("needs FOURME_JWT_PUBLIC_KEY_FILE")),
         (None, PolicyKey::PublicKeyPem(_)) => Err(key_error("needs FOURME_JWT_SECRET")),
@@ -317,7 +321,7 @@ mod tests {
     enum PolicySigner {
         Rsa(RsaKeyPair, &'static dyn RsaEncoding),
         Ecdsa(EcdsaKeyPair),
-        Hmac(hmac::Key),
+        Hmac(Box<hmac::Key>),
     }
 
     impl PolicySigner {
@@ -337,7 +341,7 @@ mod tests {
                 (PolicySigner::Ecdsa(pair), PolicyKey::PublicKeyPem(pem))
             };
             let hmac = |digest: hmac::Algorithm| {
-                let key = hmac::Key::new(digest, SECRET.as_bytes());
+                let key = hmac_key(digest, SECRET.as_bytes());
                 (PolicySigner::Hmac(key), PolicyKey::Secret(SECRET.into()))
             };
             match algorithm {
@@ -377,6 +381,10 @@ mod tests {
             let signature = URL_SAFE_NO_PAD.encode(self.signature(input.as_bytes()));
             format!("{input}.{signature}")
         }
+    }
+
+    fn hmac_key(digest: hmac::Algorithm, secret: &[u8]) -> Box<hmac::Key> {
+        Box::new(hmac::Key::new(digest, secret))
     }
 
     fn signing_input(algorithm: &str, claims: &Value) -> String {
@@ -464,9 +472,9 @@ mod tests {
             let (_, key) = PolicySigner::generate(algorithm);
             let policy = policy(algorithm, key);
             let stranger = match algorithm {
-                "HS256" => PolicySigner::Hmac(hmac::Key::new(hmac::HMAC_SHA256, &[7; 48])),
-                "HS384" => PolicySigner::Hmac(hmac::Key::new(hmac::HMAC_SHA384, &[7; 48])),
-                "HS512" => PolicySigner::Hmac(hmac::Key::new(hmac::HMAC_SHA512, &[7; 48])),
+                "HS256" => PolicySigner::Hmac(hmac_key(hmac::HMAC_SHA256, &[7; 48])),
+                "HS384" => PolicySigner::Hmac(hmac_key(hmac::HMAC_SHA384, &[7; 48])),
+                "HS512" => PolicySigner::Hmac(hmac_key(hmac::HMAC_SHA512, &[7; 48])),
                 _ => PolicySigner::generate(algorithm).0,
             };
             assert_eq!(
@@ -528,7 +536,7 @@ mod tests {
         let PolicyKey::PublicKeyPem(public_pem) = &key else {
             unreachable!("RS256 keys are PEM")
         };
-        let confused = PolicySigner::Hmac(hmac::Key::new(hmac::HMAC_SHA256, public_pem.as_bytes()));
+        let confused = PolicySigner::Hmac(hmac_key(hmac::HMAC_SHA256, public_pem.as_bytes()));
         let token = confused.token("HS256", &claims());
         let policy = policy("RS256", key);
         assert_eq!(

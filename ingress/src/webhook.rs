@@ -70,7 +70,7 @@ pub async fn receive(
     if name == "webhook.verify" {
         return verify(&state, &event.data).await;
     }
-    if !state.config.events.iter().any(|handled| *handled == name) {
+    if !state.config.events.contains(&name) {
         tracing::debug!(event = %name, "4me event not handled; ignored");
         metrics.count(SOURCE, Outcome::Ignored);
         return Reply::ok("ignored");

@@ -118,6 +118,75 @@ async fn every_resigned_sample_is_stored_under_its_token_id() {
 }
 
 #[tokio::test]
+async fn a_token_id_unfit_for_a_message_id_is_replaced_by_a_generated_one() {
+    let ingress = RunningIngress::start(ingress_config(&amqp_url(RABBITMQ), vec![])).await;
+    let data = queued_samples().remove(0).plain;
+
+    // AMQP message ids are short strings (255 bytes at most); 4me's are 32 hex digits.
+    let unfit = ["9".repeat(300), "two words".to_owned(), String::new()];
+    let mut answered = Vec::new();
+    for jti in &unfit {
+        let mut claims = fresh_claims(&data);
+        claims["jti"] = json!(jti);
+        let answer = ingress
+            .send(ingress.fourme(&policy_body(&sign_as_policy(&claims))))
+            .await;
+        assert_eq!(answer.status, 200, "jti {jti:.20}: {:?}", answer.body);
+        let delivery_id = answer.body["delivery_id"].as_str().unwrap().to_owned();
+        assert!(
+            uuid::Uuid::parse_str(&delivery_id).is_ok(),
+            "{delivery_id:.40}"
+        );
+        answered.push(delivery_id);
+    }
+
+    let stored = ingress.work.take_all().await;
+    assert_eq!(stored.len(), unfit.len());
+    for (stored, delivery_id) in stored.iter().zip(&answered) {
+        assert_stored(stored, delivery_id, "request.create", &data);
+    }
+    ingress.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_are_each_stored_once() {
+    let running = RunningIngress::start(ingress_config(&amqp_url(RABBITMQ), vec![])).await;
+    let ingress = &running;
+
+    let delivery_ids: Vec<String> = (0..64).map(|n| format!("concurrent-{n}")).collect();
+    let answers = futures_util::future::join_all(
+        delivery_ids
+            .iter()
+            .map(|delivery_id| deliver_request_create(ingress, delivery_id)),
+    )
+    .await;
+    for (answer, delivery_id) in answers.iter().zip(&delivery_ids) {
+        assert_eq!(answer.body, accepted(delivery_id), "{}", answer.status);
+    }
+
+    let stored = ingress.work.take_all().await;
+    let mut stored_ids = message_ids(&stored);
+    stored_ids.sort_unstable();
+    let mut expected: Vec<&str> = delivery_ids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(stored_ids, expected);
+    running.finish().await;
+}
+
+#[tokio::test]
+async fn without_a_work_queue_deliveries_are_answered_503_not_accepted() {
+    let ingress = RunningIngress::start(ingress_config(&amqp_url(RABBITMQ), vec![])).await;
+
+    // An operator deletes the queue: RabbitMQ returns the message as unroutable.
+    ingress.work.delete_queue(ingress.work.name()).await;
+    let answer = deliver_request_create(&ingress, "no-queue-to-take-it").await;
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    assert_eq!(ingress.webhooks_total("fourme", "unavailable").await, 1);
+    assert_eq!(ingress.webhooks_total("fourme", "accepted").await, 0);
+    ingress.finish().await;
+}
+
+#[tokio::test]
 async fn webhook_verify_calls_the_account_callback_and_stores_nothing() {
     let callback = VerifyCallback::start(StatusCode::OK).await;
     let mut config = ingress_config(&amqp_url(RABBITMQ), vec![callback.host.clone()]);
@@ -490,6 +559,7 @@ async fn a_broker_outage_is_answered_503_and_recovers_without_a_restart() {
 
     let answer = deliver_request_create(ingress, "before-the-outage").await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(ingress.broker_connected().await, 1);
 
     proxy.cut();
     eventually("/ready to say 503", || async move {
@@ -504,6 +574,10 @@ async fn a_broker_outage_is_answered_503_and_recovers_without_a_restart() {
         answer.reason()
     );
     assert_eq!(ingress.webhooks_total("fourme", "unavailable").await, 1);
+    eventually("the connected gauge to drop to 0", || async move {
+        (ingress.broker_connected().await == 0).then_some(())
+    })
+    .await;
     assert_eq!(
         message_ids(&ingress.work.take_all().await),
         ["before-the-outage"]
@@ -521,6 +595,10 @@ async fn a_broker_outage_is_answered_503_and_recovers_without_a_restart() {
     })
     .await;
     assert_eq!(ingress.ready_status().await, 200);
+    eventually("the connected gauge to return to 1", || async move {
+        (ingress.broker_connected().await == 1).then_some(())
+    })
+    .await;
 
     // Every delivery answered 503 while recovering left nothing behind.
     assert_eq!(

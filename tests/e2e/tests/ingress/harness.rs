@@ -157,6 +157,25 @@ impl RunningIngress {
 
     /// `connector_ingress_webhooks_total{source, outcome}` from `/metrics` (0 when absent).
     pub async fn webhooks_total(&self, source: &str, outcome: &str) -> u64 {
+        let labels = [
+            format!("source=\"{source}\""),
+            format!("outcome=\"{outcome}\""),
+        ];
+        let value = self
+            .metric("connector_ingress_webhooks_total", &labels)
+            .await;
+        value.map_or(0, |value| value.parse().unwrap())
+    }
+
+    /// `connector_broker_connected{service="ingress"}` from `/metrics`.
+    pub async fn broker_connected(&self) -> u64 {
+        let labels = ["service=\"ingress\"".to_owned()];
+        let value = self.metric("connector_broker_connected", &labels).await;
+        value.unwrap().parse().unwrap()
+    }
+
+    /// The value of the sample of `name` that has all of `labels`.
+    async fn metric(&self, name: &str, labels: &[String]) -> Option<String> {
         let url = format!("{}/metrics", self.base_url);
         let text = self
             .http
@@ -167,23 +186,22 @@ impl RunningIngress {
             .text()
             .await
             .unwrap();
-        let source = format!("source=\"{source}\"");
-        let outcome = format!("outcome=\"{outcome}\"");
+        let prefix = format!("{name}{{");
         text.lines()
-            .filter(|line| line.starts_with("connector_ingress_webhooks_total{"))
+            .filter(|line| line.starts_with(&prefix))
             .find(|line| {
-                let labels = &line[..line.find('}').unwrap()];
-                labels.contains(&source) && labels.contains(&outcome)
+                let sample_labels = &line[..line.find('}').unwrap()];
+                labels
+                    .iter()
+                    .all(|label| sample_labels.contains(label.as_str()))
             })
-            .map(|line| line.rsplit(' ').next().unwrap().parse().unwrap())
-            .unwrap_or(0)
+            .map(|line| line.rsplit(' ').next().unwrap().to_owned())
     }
 
     /// Stops the ingress and deletes this test's exchange and queues.
     pub async fn finish(self) {
         self.stop.cancel();
         self.served.await.unwrap().unwrap();
-        let channel = &self.work.channel;
         let mut routes = vec![Route::Work, Route::Hold, Route::Expired];
         routes.extend(
             self.topology
@@ -193,11 +211,9 @@ impl RunningIngress {
         );
         for route in routes {
             let name = self.topology.queue(&route);
-            channel
-                .queue_delete(name.into(), QueueDeleteOptions::default())
-                .await
-                .unwrap();
+            self.work.delete_queue(&name).await;
         }
+        let channel = self.work.connection.create_channel().await.unwrap();
         channel
             .exchange_delete(
                 self.topology.exchange().into(),
@@ -278,6 +294,20 @@ impl WorkQueue {
         }
         channel.close(200, "taken".into()).await.unwrap();
         events
+    }
+
+    /// Deletes the queue `name`, as an operator might; a queue already gone is fine.
+    pub async fn delete_queue(&self, name: &str) {
+        // A fresh channel each time: deleting a missing queue may close the channel it used.
+        let channel = self.connection.create_channel().await.unwrap();
+        let _ = channel
+            .queue_delete(name.into(), QueueDeleteOptions::default())
+            .await;
+    }
+
+    /// This queue's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// How many messages wait in the queue.
