@@ -1,10 +1,12 @@
-//! The admin API and page: list held messages, resend one or all with a fresh window.
+//! The admin API and page: list held messages, resend one or all with a fresh window, and
+//! show the last delivery failures.
 //!
 //! Every `/admin/api` call needs `Authorization: Bearer <ADMIN_TOKEN>`; without a configured
 //! token the API is off. The page itself holds no data: it asks for the token and calls the API.
 
 use crate::held::{browse, HeldError};
 use crate::metrics::DispatcherMetrics;
+use crate::recent_failures::RecentFailures;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -20,25 +22,33 @@ struct Admin {
     broker: Broker,
     token: Option<Arc<SecretString>>,
     metrics: DispatcherMetrics,
+    recent_failures: Arc<RecentFailures>,
 }
 
 /// The admin routes.
-pub fn routes(broker: Broker, token: Option<SecretString>, metrics: DispatcherMetrics) -> Router {
+pub fn routes(
+    broker: Broker,
+    token: Option<SecretString>,
+    metrics: DispatcherMetrics,
+    recent_failures: Arc<RecentFailures>,
+) -> Router {
     let admin = Admin {
         broker,
         token: token.map(Arc::new),
         metrics,
+        recent_failures,
     };
     Router::new()
         .route("/admin", get(|| async { Html(include_str!("admin.html")) }))
         .route("/admin/api/held", get(list))
         .route("/admin/api/held/resend-all", post(resend_all))
         .route("/admin/api/held/{message_id}/resend", post(resend_one))
+        .route("/admin/api/failures", get(failures))
         .with_state(admin)
 }
 
 async fn list(State(admin): State<Admin>, headers: HeaderMap) -> Response {
-    if let Err(refusal) = admin.authorize(&headers) {
+    if let Some(refusal) = admin.refusal(&headers) {
         return refusal;
     }
     match browse(&admin.broker, |_| false).await {
@@ -47,12 +57,19 @@ async fn list(State(admin): State<Admin>, headers: HeaderMap) -> Response {
     }
 }
 
+async fn failures(State(admin): State<Admin>, headers: HeaderMap) -> Response {
+    if let Some(refusal) = admin.refusal(&headers) {
+        return refusal;
+    }
+    Json(json!({ "failures": admin.recent_failures.newest_first() })).into_response()
+}
+
 async fn resend_one(
     State(admin): State<Admin>,
     Path(message_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refusal) = admin.authorize(&headers) {
+    if let Some(refusal) = admin.refusal(&headers) {
         return refusal;
     }
     match browse(&admin.broker, |id| id == message_id).await {
@@ -67,7 +84,7 @@ async fn resend_one(
 }
 
 async fn resend_all(State(admin): State<Admin>, headers: HeaderMap) -> Response {
-    if let Err(refusal) = admin.authorize(&headers) {
+    if let Some(refusal) = admin.refusal(&headers) {
         return refusal;
     }
     match browse(&admin.broker, |_| true).await {
@@ -77,13 +94,16 @@ async fn resend_all(State(admin): State<Admin>, headers: HeaderMap) -> Response 
 }
 
 impl Admin {
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The answer to a call without the right token; `None` lets the call through.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         let Some(token) = &self.token else {
-            return Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "error": "the admin API is off: set ADMIN_TOKEN" })),
-            )
-                .into_response());
+            return Some(
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "error": "the admin API is off: set ADMIN_TOKEN" })),
+                )
+                    .into_response(),
+            );
         };
         let given = headers
             .get(header::AUTHORIZATION)
@@ -91,13 +111,15 @@ impl Admin {
             .and_then(|value| value.strip_prefix("Bearer "))
             .unwrap_or_default();
         if constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes()) {
-            Ok(())
+            None
         } else {
-            Err((
-                StatusCode::UNAUTHORIZED,
-                Json(json!({ "error": "missing or wrong admin token" })),
+            Some(
+                (
+                    StatusCode::UNAUTHORIZED,
+                    Json(json!({ "error": "missing or wrong admin token" })),
+                )
+                    .into_response(),
             )
-                .into_response())
         }
     }
 

@@ -47,6 +47,10 @@ pub struct DispatcherConfig {
     pub identitynow_rate_limit: Option<RateLimit>,
     /// Client-side limit on calls to 4me.
     pub fourme_rate_limit: Option<RateLimit>,
+    /// Time between polls of IdentityNow's progress.
+    pub poll_interval: Duration,
+    /// How far back the first poll of a new installation looks.
+    pub poll_lookback: Duration,
 }
 
 impl DispatcherConfig {
@@ -95,6 +99,8 @@ impl DispatcherConfig {
             lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
             identitynow_rate_limit: rate_limit("IDN_RATE_LIMIT", "95/10s")?,
             fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "19/2s")?,
+            poll_interval: env::duration("POLL_INTERVAL", Duration::from_secs(60))?,
+            poll_lookback: env::duration("POLL_LOOKBACK", Duration::from_secs(7 * 86_400))?,
         })
     }
 }

@@ -4,7 +4,8 @@
 //! prefetch and handles each delivery in its own task. When the session is lost, unacked
 //! deliveries return to the queue by themselves; their ackers belong to the dead channel and
 //! are never used again. On stop, consuming ends first and in-flight work gets a bounded time
-//! to finish; whatever does not finish is not acked and will be redelivered.
+//! to finish; whatever does not finish is aborted, not acked, and will be redelivered (so a
+//! late finish can never act on a message another dispatcher already has).
 
 use crate::delivery::Deliverer;
 use crate::expiry::Expiry;
@@ -18,8 +19,8 @@ use shared::broker::{Broker, Session};
 use shared::topology::Route;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 /// How the consumers run.
 #[derive(Clone, Copy, Debug)]
@@ -38,7 +39,7 @@ pub async fn run(
     settings: ConsumerSettings,
     stop: CancellationToken,
 ) {
-    let tracker = TaskTracker::new();
+    let mut in_flight = JoinSet::new();
     let mut sessions = broker.sessions();
     'sessions: loop {
         let session = tokio::select! {
@@ -67,17 +68,18 @@ pub async fn run(
                     cancel(&expired_channel, &expired).await;
                     break 'sessions;
                 }
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 delivery = work.next() => match delivery {
                     Some(Ok(delivery)) => {
                         let deliverer = deliverer.clone();
-                        tracker.spawn(async move { deliverer.deliver(delivery).await });
+                        in_flight.spawn(async move { deliverer.deliver(delivery).await });
                     }
                     _ => break,
                 },
                 delivery = expired.next() => match delivery {
                     Some(Ok(delivery)) => {
                         let expiry = expiry.clone();
-                        tracker.spawn(async move { expiry.record(delivery).await });
+                        in_flight.spawn(async move { expiry.record(delivery).await });
                     }
                     _ => break,
                 },
@@ -86,12 +88,24 @@ pub async fn run(
         tracing::warn!("consumer stopped with the session; waiting to reconnect");
         let _ = sessions.wait_for(Option::is_none).await;
     }
-    tracker.close();
-    if tokio::time::timeout(settings.drain_timeout, tracker.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!("in-flight work did not finish in time; it will be redelivered");
+    drain(in_flight, settings.drain_timeout).await;
+}
+
+/// Lets in-flight work finish for up to `timeout`, then aborts the rest unacked.
+async fn drain(mut in_flight: JoinSet<()>, timeout: Duration) {
+    let waiting = in_flight.len();
+    let finished = tokio::time::timeout(timeout, async {
+        while in_flight.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            unfinished = in_flight.len(),
+            "in-flight work did not finish in time; aborted unacked, it will be redelivered"
+        );
+        in_flight.shutdown().await;
+    } else if waiting > 0 {
+        tracing::info!(finished = waiting, "in-flight work finished");
     }
 }
 

@@ -10,6 +10,7 @@ use crate::metrics::DispatcherMetrics;
 use crate::notes::{self, Stage};
 use crate::notify::{Notice, Notifier};
 use crate::process::{Handled, Worker};
+use crate::recent_failures::{RecentFailure, RecentFailures};
 use crate::schedule::{Decision, HoldCause, Next, Schedule};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
@@ -17,6 +18,7 @@ use lapin::BasicProperties;
 use shared::broker::{Broker, PublishError};
 use shared::envelope::{now_ms, DeliveryState, Envelope};
 use shared::topology::Route;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Everything needed to see a delivery through.
@@ -35,6 +37,8 @@ pub struct Deliverer {
     pub locks: RequestLocks,
     /// How long a message is held, for the notes.
     pub hold_time: Duration,
+    /// The last failures, for the admin page.
+    pub recent_failures: Arc<RecentFailures>,
 }
 
 impl Deliverer {
@@ -107,6 +111,11 @@ impl Deliverer {
                 );
                 self.metrics.outcome("already_submitted");
             }
+            Handled::Progressed(_) => self.metrics.outcome("progress"),
+            Handled::Withdrawn(cancelled) => {
+                tracing::info!(cancelled, "4me request withdrawn");
+                self.metrics.outcome("withdrawn");
+            }
             Handled::Ignored(why) => {
                 tracing::debug!(reason = why, "event ignored");
                 self.metrics.outcome("ignored");
@@ -135,6 +144,17 @@ impl Deliverer {
             next = ?decision.next,
             "delivery failed"
         );
+        self.recent_failures.record(RecentFailure {
+            at_ms: now_ms(),
+            fourme_request_id: request_id,
+            event: envelope.map(|envelope| envelope.event.clone()),
+            reason: reason.clone(),
+            next: match decision.next {
+                Next::Wait(_) => "retry",
+                Next::Hold(HoldCause::WindowOver) => "held",
+                Next::Hold(HoldCause::Refused) => "refused",
+            },
+        });
         if decision.notify_failing {
             self.announce_failing(request_id, &decision).await;
         }
@@ -190,7 +210,7 @@ impl Deliverer {
         self.metrics.delivery_failing.inc();
         let state = &decision.state;
         let first = state.first_failure_ms.unwrap_or_else(now_ms);
-        let until = notes::when(self.schedule.retry_until(first));
+        let until = crate::time::when(self.schedule.retry_until(first));
         let reason = state.reason.as_deref().unwrap_or("unknown");
         let text = format!(
             "The connector cannot deliver this request to SailPoint IdentityNow yet: {reason}. \
@@ -209,7 +229,7 @@ impl Deliverer {
         self.metrics.held.with_label_values(&[cause.label()]).inc();
         let state = &decision.state;
         let held_at = state.held_at_ms.unwrap_or_else(now_ms);
-        let expires = notes::when(held_at + self.hold_time.as_millis() as i64);
+        let expires = crate::time::when(held_at + self.hold_time.as_millis() as i64);
         let reason = state.reason.as_deref().unwrap_or("unknown");
         let (stage, text) = match cause {
             HoldCause::Refused => (

@@ -3,6 +3,7 @@
 //! it, and only then lets it go. If 4me cannot take the note, the message waits and is tried
 //! again; it is never dropped without a trace.
 
+use crate::failure::StatusClass;
 use crate::fourme::FourmeClient;
 use crate::intent;
 use crate::metrics::DispatcherMetrics;
@@ -37,30 +38,42 @@ impl Expiry {
             fourme.request_id = request_id,
             message_id = ?delivery.properties.message_id(),
             reason,
-            held_since = %notes::when(held_at),
+            held_since = %crate::time::when(held_at),
             "request expired undelivered"
         );
         let text = format!(
             "This request was NOT delivered to SailPoint IdentityNow. It was held since {} \
              (last error: {reason}) and the hold time has now passed. Please submit the access \
              request again.",
-            notes::when(held_at)
+            crate::time::when(held_at)
         );
         if let Some(request_id) = request_id {
             let written =
                 notes::write_once(&self.fourme, request_id, &Stage::Expired(held_at), &text).await;
-            if let Err(error) = written {
-                self.metrics.notes_failed.inc();
-                tracing::warn!(fourme.request_id = request_id, error = %error, "cannot record the expiry on 4me yet; will try again");
-                tokio::time::sleep(self.retry_delay).await;
-                let requeue = BasicNackOptions {
-                    requeue: true,
-                    ..BasicNackOptions::default()
-                };
-                if let Err(error) = delivery.acker.nack(requeue).await {
-                    tracing::warn!(error = %error, "nack failed; the message will be redelivered");
+            match written {
+                Ok(()) => {}
+                // A request deleted from 4me will never take the note; trying again every
+                // retry delay would go on forever, so the log line above is the record.
+                Err(error) if error.status_class() == Some(StatusClass::NotFound) => {
+                    self.metrics.notes_failed.inc();
+                    tracing::error!(
+                        fourme.request_id = request_id,
+                        "the 4me request no longer exists; the expiry is recorded in the log only"
+                    );
                 }
-                return;
+                Err(error) => {
+                    self.metrics.notes_failed.inc();
+                    tracing::warn!(fourme.request_id = request_id, error = %error, "cannot record the expiry on 4me yet; will try again");
+                    tokio::time::sleep(self.retry_delay).await;
+                    let requeue = BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    };
+                    if let Err(error) = delivery.acker.nack(requeue).await {
+                        tracing::warn!(error = %error, "nack failed; the message will be redelivered");
+                    }
+                    return;
+                }
             }
         }
         self.notifier

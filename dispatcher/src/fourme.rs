@@ -97,4 +97,12 @@ impl FourmeClient {
             .json(&json!({ "text": text, "internal": internal }));
         call(&self.link, builder).await.map(|_| ())
     }
+
+    /// `PATCH /requests/{id}` with the given fields (status, completion reason, team).
+    pub async fn update_request(&self, id: u64, fields: &Value) -> Result<(), PeerError> {
+        let builder = self
+            .request(reqwest::Method::PATCH, &format!("/requests/{id}"))
+            .json(fields);
+        call(&self.link, builder).await.map(|_| ())
+    }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use shared::broker::{Broker, PublishError};
 use shared::envelope::{DeliveryState, Envelope};
 use shared::topology::Route;
+use std::collections::HashSet;
 
 /// The most held messages read in one browse.
 pub const BROWSE_LIMIT: usize = 5_000;
@@ -64,7 +65,9 @@ pub async fn browse(
     let queue = broker.topology().queue(&Route::Hold);
     let hold_ms = broker.topology().hold_time.as_millis() as i64;
     let mut listing = Vec::new();
-    let mut resent = 0;
+    // A resent message that fails again at once (a refusal) is back in the hold queue while
+    // this browse still reads it; without this set it would be resent again and again.
+    let mut resent_ids = HashSet::new();
     let outcome = async {
         while listing.len() < BROWSE_LIMIT {
             let Some(message) = channel
@@ -80,7 +83,7 @@ pub async fn browse(
                 .as_ref()
                 .map(|id| id.to_string())
                 .unwrap_or_default();
-            if resend(&id) {
+            if resend(&id) && !resent_ids.contains(&id) {
                 let properties = BasicProperties::default()
                     .with_message_id(id.as_str().into())
                     .with_content_type("application/json".into())
@@ -89,7 +92,7 @@ pub async fn browse(
                     .publish(&Route::Work, &delivery.data, properties)
                     .await?;
                 delivery.acker.ack(BasicAckOptions::default()).await?;
-                resent += 1;
+                resent_ids.insert(id);
                 continue;
             }
             listing.push(describe(&id, &delivery.properties, &delivery.data, hold_ms));
@@ -99,7 +102,7 @@ pub async fn browse(
     .await;
     // Closing the channel returns every message that was read and not resent.
     let _ = channel.close(200, "browse done".into()).await;
-    outcome.map(|()| (listing, resent))
+    outcome.map(|()| (listing, resent_ids.len()))
 }
 
 fn describe(id: &str, properties: &BasicProperties, body: &[u8], hold_ms: i64) -> HeldMessage {

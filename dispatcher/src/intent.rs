@@ -35,7 +35,17 @@ pub fn request_id(envelope: &Envelope) -> Option<u64> {
     if envelope.event.starts_with("request.") {
         return data.get("object_id").and_then(as_u64);
     }
-    None
+    // IdentityNow events carry the 4me request in the clientMetadata the connector sent.
+    let metadata = match envelope.event.as_str() {
+        "identitynow.status" => data.get("clientMetadata"),
+        "identitynow.access-request-decision" => {
+            data.pointer("/requestedItemsStatus/0/clientMetadata")
+        }
+        _ => None,
+    };
+    metadata?
+        .get(crate::identitynow::access::META_REQUEST)
+        .and_then(as_u64)
 }
 
 /// The status a status-changed event moved the request to, when the event says.

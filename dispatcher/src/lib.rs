@@ -12,9 +12,12 @@
 //! - [`consumer`]: consuming across reconnects, draining on stop.
 //! - [`expiry`]: recording messages that expired on hold.
 //! - [`held`], [`admin`]: listing and resending held messages.
+//! - [`recent_failures`]: the last failures, shown on the admin page.
 //! - [`notes`], [`notify`]: telling people, once per stage.
 //! - [`locks`]: one event per 4me request at a time.
 //! - [`throttle`]: client-side rate limits per peer.
+//! - [`tracking`]: IdentityNow's progress written back on 4me; the poller; cancel.
+//! - [`time`]: printing UTC instants.
 //! - [`metrics`]: Prometheus metrics.
 
 pub mod admin;
@@ -34,8 +37,11 @@ pub mod notes;
 pub mod notify;
 pub mod peer;
 pub mod process;
+pub mod recent_failures;
 pub mod schedule;
 pub mod throttle;
+pub mod time;
+pub mod tracking;
 
 use config::DispatcherConfig;
 use delivery::Deliverer;
@@ -102,6 +108,15 @@ pub async fn run(
         identitynow_link,
     );
     let notifier = notify::Notifier::new(http.clone(), config.notify_url.clone());
+    let recent_failures = Arc::new(recent_failures::RecentFailures::default());
+    let poller = tracking::poller::Poller {
+        identitynow: identitynow.clone(),
+        broker: broker.clone(),
+        account: config.fourme_account.clone(),
+        interval: config.poll_interval,
+        lookback: config.poll_lookback,
+        active: metrics.poller_active.clone(),
+    };
     let deliverer = Arc::new(Deliverer {
         worker: Worker {
             mapping: Arc::new(config.mapping.clone()),
@@ -115,6 +130,7 @@ pub async fn run(
         notifier: notifier.clone(),
         locks: locks::RequestLocks::default(),
         hold_time: config.broker.topology.hold_time,
+        recent_failures: recent_failures.clone(),
     });
     let expiry = Arc::new(Expiry {
         fourme,
@@ -130,6 +146,7 @@ pub async fn run(
         config.consumer,
         stop.clone(),
     ));
+    let polling = tokio::spawn(poller.run(stop.clone()));
     tokio::spawn(consumer::watch_queues(
         broker.clone(),
         metrics.clone(),
@@ -142,13 +159,19 @@ pub async fn run(
         metrics.registry.clone(),
         Arc::new(move || ready_broker.is_ready()),
     )
-    .merge(admin::routes(broker, config.admin_token.clone(), metrics));
+    .merge(admin::routes(
+        broker,
+        config.admin_token.clone(),
+        metrics,
+        recent_failures,
+    ));
     tracing::info!(address = ?listener.local_addr().ok(), "dispatcher listening");
     let served = axum::serve(listener, routes)
         .with_graceful_shutdown(stop.clone().cancelled_owned())
         .await;
     // The consumer drains in-flight work (bounded) before the connection closes.
     let _ = consuming.await;
+    let _ = polling.await;
     broker_stop.cancel();
     served
 }

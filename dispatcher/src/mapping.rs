@@ -22,6 +22,91 @@ pub struct Mapping {
     /// The 4me service instances that are IdentityNow applications.
     #[serde(rename = "service")]
     pub services: Vec<Service>,
+    /// How IdentityNow's progress is written back on the 4me request.
+    #[serde(default)]
+    pub progress: Progress,
+}
+
+/// Where IdentityNow's progress takes the 4me request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    /// The 4me team (id) that gets a request whose provisioning failed or partly failed;
+    /// without it the request only gets an internal note.
+    #[serde(default)]
+    pub failure_team: Option<u64>,
+    /// The 4me status after IdentityNow cancelled or terminated the request, optionally with a
+    /// completion reason: `"completed/withdrawn"`; without it only a note is written.
+    #[serde(default)]
+    pub on_cancelled: Option<StatusChange>,
+}
+
+/// A 4me status, with a completion reason when the status is `completed`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The 4me request status.
+    pub status: String,
+    /// The completion reason.
+    pub completion_reason: Option<String>,
+}
+
+const STATUSES: [&str; 11] = [
+    "declined",
+    "on_backlog",
+    "assigned",
+    "accepted",
+    "in_progress",
+    "waiting_for",
+    "waiting_for_customer",
+    "reservation_pending",
+    "workflow_pending",
+    "project_pending",
+    "completed",
+];
+const COMPLETION_REASONS: [&str; 10] = [
+    "solved",
+    "workaround",
+    "gone",
+    "duplicate",
+    "withdrawn",
+    "no_reply",
+    "rejected",
+    "conflict",
+    "declined",
+    "unsolvable",
+];
+
+impl<'de> Deserialize<'de> for StatusChange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let (status, reason) = match text.split_once('/') {
+            Some((status, reason)) => (status.trim(), Some(reason.trim())),
+            None => (text.trim(), None),
+        };
+        if !STATUSES.contains(&status) {
+            return Err(serde::de::Error::custom(format!(
+                "{status:?} is not a 4me request status ({})",
+                STATUSES.join(", ")
+            )));
+        }
+        if let Some(reason) = reason {
+            if !COMPLETION_REASONS.contains(&reason) {
+                return Err(serde::de::Error::custom(format!(
+                    "{reason:?} is not a 4me completion reason ({})",
+                    COMPLETION_REASONS.join(", ")
+                )));
+            }
+        }
+        if status == "completed" && reason.is_none() {
+            return Err(serde::de::Error::custom(
+                "a completed request needs a completion reason, e.g. \"completed/withdrawn\"",
+            ));
+        }
+        Ok(StatusChange {
+            status: status.to_owned(),
+            completion_reason: reason.map(str::to_owned),
+        })
+    }
 }
 
 /// When a request is submitted.
@@ -289,6 +374,23 @@ item_type = "entitlement"
         let twice = GOOD.replace("fourme = 4711", "fourme = \"Salesforce - Production\"");
         let message = Mapping::parse(&twice, "m.toml").unwrap_err().to_string();
         assert!(message.contains("service[1].fourme"), "{message}");
+    }
+
+    #[test]
+    fn progress_settings_are_checked() {
+        let with = format!(
+            "{GOOD}\n[progress]\nfailure_team = 7\non_cancelled = \"completed/withdrawn\"\n"
+        );
+        let mapping = Mapping::parse(&with, "m.toml").unwrap();
+        assert_eq!(mapping.progress.failure_team, Some(7));
+        let change = mapping.progress.on_cancelled.unwrap();
+        assert_eq!(change.completion_reason.as_deref(), Some("withdrawn"));
+        let bad = format!("{GOOD}\n[progress]\non_cancelled = \"completed/oops\"\n");
+        let message = Mapping::parse(&bad, "m.toml").unwrap_err().to_string();
+        assert!(
+            message.contains("oops") && message.contains("line"),
+            "{message}"
+        );
     }
 
     #[test]

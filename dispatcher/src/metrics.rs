@@ -44,6 +44,8 @@ pub struct DispatcherMetrics {
     pub hold_next_expiry: Gauge,
     /// `connector_broker_connected{service="dispatcher"}`.
     pub broker_connected: IntGauge,
+    /// `connector_poller_active`.
+    pub poller_active: IntGauge,
 }
 
 fn counter_vec(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -176,6 +178,14 @@ impl DispatcherMetrics {
                 .expect("static metric definition"),
             ),
             broker_connected: broker_connected_gauge(&r, "dispatcher"),
+            poller_active: register(
+                &r,
+                IntGauge::new(
+                    "connector_poller_active",
+                    "1 while this dispatcher holds the polling token, else 0.",
+                )
+                .expect("static metric definition"),
+            ),
             registry: r,
         }
     }

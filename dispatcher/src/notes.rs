@@ -20,6 +20,16 @@ pub enum Stage {
     Held(i64),
     /// Expired undelivered.
     Expired(i64),
+    /// A step of IdentityNow's progress: the access request id, the step, and whether the note
+    /// is internal.
+    Progress {
+        /// The IdentityNow access request.
+        access_request_id: String,
+        /// Which step, e.g. `approved` or `awaiting:<approval id>`.
+        step: String,
+        /// Service desk only.
+        internal: bool,
+    },
 }
 
 impl Stage {
@@ -31,12 +41,21 @@ impl Stage {
             Stage::Failing(since) => format!("[sailpoint-connector:failing:{since}]"),
             Stage::Held(at) => format!("[sailpoint-connector:held:{at}]"),
             Stage::Expired(at) => format!("[sailpoint-connector:expired:{at}]"),
+            Stage::Progress {
+                access_request_id,
+                step,
+                ..
+            } => format!("[sailpoint-connector:{access_request_id}:{step}]"),
         }
     }
 
     /// Whether the requester sees it (public) or only the service desk (internal).
     pub fn internal(&self) -> bool {
-        !matches!(self, Stage::Submitted)
+        match self {
+            Stage::Submitted => false,
+            Stage::Progress { internal, .. } => *internal,
+            Stage::Refused | Stage::Failing(_) | Stage::Held(_) | Stage::Expired(_) => true,
+        }
     }
 }
 
@@ -71,42 +90,9 @@ pub async fn write_once(
     write(fourme, request_id, stage, text).await
 }
 
-/// A UTC time as people read it: `2026-12-04 18:51 UTC`.
-pub fn when(ms: i64) -> String {
-    let seconds = ms.div_euclid(1000);
-    let days = seconds.div_euclid(86_400);
-    let of_day = seconds.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        of_day / 3600,
-        (of_day % 3600) / 60
-    )
-}
-
-/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_read_as_dates() {
-        assert_eq!(when(0), "1970-01-01 00:00 UTC");
-        assert_eq!(when(1_796_410_260_000), "2026-12-04 18:51 UTC");
-    }
 
     #[test]
     fn markers_differ_per_window() {

@@ -5,12 +5,16 @@
 
 use crate::failure::Failure;
 use crate::fourme::FourmeClient;
-use crate::identitynow::access::{earlier_submission, submit, Action, Submission, Submitted};
+use crate::identitynow::access::{
+    belongs_to, earlier_submission, status_of, statuses_for, submit, Action, Submission, Submitted,
+};
 use crate::identitynow::client::IdentityNowClient;
 use crate::identitynow::lookup::Directory;
 use crate::intent::{self, AccessIntent};
 use crate::mapping::Mapping;
 use crate::notes::{self, Stage};
+use crate::tracking::poller::STATUS_EVENT;
+use crate::tracking::{cancel, writeback};
 use serde_json::Value;
 use shared::envelope::{Envelope, Source};
 use std::sync::Arc;
@@ -36,20 +40,29 @@ pub enum Handled {
     AlreadySubmitted { request_id: u64, ids: Vec<String> },
     /// Nothing to do: not an access request, not a trigger, or not yet the right status.
     Ignored(&'static str),
+    /// IdentityNow's progress was written to 4me for this many status records.
+    Progressed(usize),
+    /// The 4me request was withdrawn; this many IdentityNow access requests were cancelled.
+    Withdrawn(usize),
 }
 
 impl Worker {
     /// Carries out one event.
     pub async fn handle(&self, envelope: &Envelope) -> Result<Handled, Failure> {
         if envelope.source == Source::Identitynow {
-            return Ok(Handled::Ignored("identitynow_trigger"));
-        }
-        if !self.mapping.trigger.events.contains(&envelope.event) {
-            return Ok(Handled::Ignored("not_a_trigger_event"));
+            return self.progress(envelope).await;
         }
         let Some(request_id) = intent::request_id(envelope) else {
             return Ok(Handled::Ignored("no_request"));
         };
+        if let Some(status) = intent::event_status(envelope) {
+            if envelope.event.starts_with("request.") && cancel::ends_request(status) {
+                return self.withdrawn(request_id).await;
+            }
+        }
+        if !self.mapping.trigger.events.contains(&envelope.event) {
+            return Ok(Handled::Ignored("not_a_trigger_event"));
+        }
         if let Some(status) = intent::event_status(envelope) {
             if !self.status_triggers(status) {
                 return Ok(Handled::Ignored("status_not_a_trigger"));
@@ -81,6 +94,79 @@ impl Worker {
         );
         self.record_submitted(&intent, &ids, false).await?;
         Ok(Handled::Submitted { request_id, ids })
+    }
+
+    /// An IdentityNow status record (from the poller) or trigger: write the progress on 4me.
+    async fn progress(&self, envelope: &Envelope) -> Result<Handled, Failure> {
+        let data = &envelope.data;
+        let statuses = match envelope.event.as_str() {
+            STATUS_EVENT => vec![data.clone()],
+            "identitynow.access-request-decision" | "identitynow.provisioning-completed" => {
+                let id = data
+                    .get("accessRequestId")
+                    .or_else(|| data.get("trackingNumber"))
+                    .and_then(Value::as_str);
+                match id {
+                    Some(id) => status_of(&self.identitynow, id).await?,
+                    None => return Ok(Handled::Ignored("trigger_without_id")),
+                }
+            }
+            _ => return Ok(Handled::Ignored("unknown_identitynow_event")),
+        };
+        let mut written = 0;
+        for status in &statuses {
+            let Some(request_id) =
+                belongs_to(status, self.fourme.account()).and_then(|id| id.parse().ok())
+            else {
+                continue;
+            };
+            let applied =
+                writeback::apply(&self.fourme, &self.mapping.progress, request_id, status)
+                    .await
+                    .map_err(|failure| match failure {
+                        Failure::Peer(error) => gone_if_not_found(error, request_id),
+                        other => other,
+                    })?;
+            written += usize::from(applied == writeback::Applied::Written);
+        }
+        Ok(Handled::Progressed(written))
+    }
+
+    /// The 4me request ended before IdentityNow finished: cancel what can be cancelled.
+    async fn withdrawn(&self, request_id: u64) -> Result<Handled, Failure> {
+        let record = match self.fourme.request_record(request_id).await {
+            Ok(record) => record,
+            Err(error) => return Err(gone_if_not_found(error, request_id)),
+        };
+        let Some(person_id) = record.pointer("/requested_for/id").and_then(Value::as_u64) else {
+            return Ok(Handled::Ignored("no_requested_for"));
+        };
+        let person = self.fourme.person(person_id).await?;
+        let Ok(key) = intent::person_key(self.mapping.identity.by, &person) else {
+            return Ok(Handled::Ignored("no_identity"));
+        };
+        let identity = match self
+            .directory
+            .identity(self.mapping.identity.by, &key)
+            .await
+        {
+            Ok(identity) => identity,
+            Err(Failure::UnknownIdentity(_)) => return Ok(Handled::Ignored("never_submitted")),
+            Err(other) => return Err(other),
+        };
+        let statuses = statuses_for(
+            &self.identitynow,
+            &identity,
+            self.fourme.account(),
+            request_id,
+        )
+        .await?;
+        if statuses.is_empty() {
+            return Ok(Handled::Ignored("never_submitted"));
+        }
+        Ok(Handled::Withdrawn(
+            cancel::withdraw(self, request_id, &statuses).await?,
+        ))
     }
 
     fn status_triggers(&self, status: &str) -> bool {

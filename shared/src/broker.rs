@@ -15,7 +15,7 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// How to reach the broker and what to declare there.
@@ -64,6 +64,7 @@ pub struct Session {
 pub struct Broker {
     config: Arc<BrokerConfig>,
     sessions: watch::Receiver<Option<Session>>,
+    redeclare: Arc<Notify>,
 }
 
 impl Broker {
@@ -71,8 +72,13 @@ impl Broker {
     pub fn start(config: BrokerConfig, stop: CancellationToken) -> Broker {
         let (sender, sessions) = watch::channel(None);
         let config = Arc::new(config);
-        tokio::spawn(supervise(config.clone(), sender, stop));
-        Broker { config, sessions }
+        let redeclare = Arc::new(Notify::new());
+        tokio::spawn(supervise(config.clone(), sender, redeclare.clone(), stop));
+        Broker {
+            config,
+            sessions,
+            redeclare,
+        }
     }
 
     /// The topology this broker declares.
@@ -141,7 +147,12 @@ impl Broker {
             return Err(PublishError::Nacked);
         }
         match confirmation.take_message() {
-            Some(returned) => Err(PublishError::Unroutable(returned.reply_text.to_string())),
+            Some(returned) => {
+                // A queue of ours is gone (deleted by hand, say): start a new session, which
+                // declares the topology again, instead of refusing every message from now on.
+                self.redeclare.notify_one();
+                Err(PublishError::Unroutable(returned.reply_text.to_string()))
+            }
             None => Ok(()),
         }
     }
@@ -151,6 +162,7 @@ impl Broker {
 async fn supervise(
     config: Arc<BrokerConfig>,
     sessions: watch::Sender<Option<Session>>,
+    redeclare: Arc<Notify>,
     stop: CancellationToken,
 ) {
     let mut backoff = Backoff::default();
@@ -166,7 +178,7 @@ async fn supervise(
                 let connection = session.connection.clone();
                 let publisher = session.publisher.clone();
                 sessions.send_replace(Some(session));
-                let stopped = watch_until_broken(&connection, &publisher, &stop).await;
+                let stopped = watch_until_broken(&connection, &publisher, &redeclare, &stop).await;
                 sessions.send_replace(None);
                 if stopped {
                     // Give consumers a moment to finish acking before the connection goes.
@@ -204,16 +216,19 @@ async fn open(config: &BrokerConfig) -> Result<Session, lapin::Error> {
     })
 }
 
-/// Returns true when stopped on request, false when the connection or channel broke.
+/// Returns true when stopped on request, false when the connection or channel broke or the
+/// topology must be declared again.
 async fn watch_until_broken(
     connection: &Connection,
     publisher: &Channel,
+    redeclare: &Notify,
     stop: &CancellationToken,
 ) -> bool {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
             _ = stop.cancelled() => return true,
+            _ = redeclare.notified() => return false,
             _ = tick.tick() => {
                 if !connection.status().connected() || !publisher.status().connected() {
                     return false;

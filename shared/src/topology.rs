@@ -8,6 +8,7 @@
 //! | `wait.<ttl>`    | `<prefix>.wait.<ttl>` | quorum | a retry waiting out one fixed delay        |
 //! | `hold`          | `<prefix>.hold`       | quorum | undelivered, kept for the hold time        |
 //! | `expired`       | `<prefix>.expired`    | quorum | held too long: recorded, then removed      |
+//! | `poller`        | `<prefix>.poller`     | quorum | the polling token: whoever holds it polls  |
 //!
 //! Every queue dead-letters at-least-once (which needs `x-overflow: reject-publish`), so a
 //! message moves between queues only after its target confirmed it. Each wait queue has one
@@ -53,6 +54,8 @@ pub enum Route {
     Hold,
     /// The expired queue.
     Expired,
+    /// The poller token queue.
+    Poller,
 }
 
 impl Route {
@@ -63,6 +66,7 @@ impl Route {
             Route::Wait(delay) => format!("wait.{}", format_duration(*delay)),
             Route::Hold => "hold".into(),
             Route::Expired => "expired".into(),
+            Route::Poller => "poller".into(),
         }
     }
 }
@@ -76,6 +80,11 @@ impl Topology {
     /// The queue that a route leads to.
     pub fn queue(&self, route: &Route) -> String {
         format!("{}.{}", self.prefix, route.key())
+    }
+
+    /// Every route, so tools and tests can find every queue.
+    pub fn routes(&self) -> Vec<Route> {
+        self.queues().into_iter().map(|(route, _)| route).collect()
     }
 
     /// Declares the exchange, every queue and every binding.
@@ -125,6 +134,7 @@ impl Topology {
                 ),
             ),
             (Route::Expired, quorum(BROWSE_DELIVERY_LIMIT)),
+            (Route::Poller, poller_arguments()),
         ];
         for tier in &self.retry_tiers {
             queues.push((
@@ -172,6 +182,17 @@ impl Topology {
         }
         arguments
     }
+}
+
+/// The poller queue holds one token message; its single active consumer is the one dispatcher
+/// that polls, and when that consumer goes away the token passes to the next.
+fn poller_arguments() -> FieldTable {
+    let mut arguments = quorum(BROWSE_DELIVERY_LIMIT);
+    arguments.insert(
+        ShortString::from("x-single-active-consumer"),
+        AMQPValue::Boolean(true),
+    );
+    arguments
 }
 
 fn quorum(delivery_limit: i64) -> FieldTable {
@@ -241,6 +262,6 @@ mod tests {
             "connector.wait.2m"
         );
         assert_eq!(topology.queue(&Route::Hold), "connector.hold");
-        assert_eq!(topology.queues().len(), 5);
+        assert_eq!(topology.queues().len(), 6);
     }
 }

@@ -123,41 +123,117 @@ pub fn read_answer(answer: &Value) -> Submitted {
     }
 }
 
+/// The status records IdentityNow holds for this 4me request (one per requested item), from
+/// the requested-for identity's access-request-status, newest first.
+pub async fn statuses_for(
+    client: &IdentityNowClient,
+    identity_id: &str,
+    account: &str,
+    request_id: u64,
+) -> Result<Vec<Value>, Failure> {
+    let query = [
+        ("requested-for", identity_id.to_owned()),
+        ("limit", "250".to_owned()),
+        ("sorters", "-created".to_owned()),
+    ];
+    let statuses = client.get("/access-request-status", &query).await?;
+    let request_id = request_id.to_string();
+    Ok(statuses
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|status| belongs_to(status, account) == Some(request_id.as_str()))
+        .cloned()
+        .collect())
+}
+
+/// The 4me request a status record was submitted for, when it is this account's.
+pub fn belongs_to<'a>(status: &'a Value, account: &str) -> Option<&'a str> {
+    let meta = status.get("clientMetadata")?;
+    let field = |key: &str| meta.get(key).and_then(Value::as_str);
+    (field(META_ACCOUNT) == Some(account))
+        .then(|| field(META_REQUEST))
+        .flatten()
+}
+
+/// The access request id of a status record.
+pub fn access_request_id(status: &Value) -> Option<&str> {
+    status
+        .get("accessRequestId")
+        .or_else(|| status.get("id"))
+        .and_then(Value::as_str)
+}
+
 /// The access request ids IdentityNow already holds for this 4me request, if any.
 pub async fn earlier_submission(
     client: &IdentityNowClient,
     submission: &Submission,
 ) -> Result<Option<Vec<String>>, Failure> {
-    let query = [
-        ("requested-for", submission.identity_id.clone()),
-        ("limit", "250".to_owned()),
-        ("sorters", "-created".to_owned()),
-    ];
-    let statuses = client.get("/access-request-status", &query).await?;
-    let request_id = submission.request_id.to_string();
+    let statuses = statuses_for(
+        client,
+        &submission.identity_id,
+        &submission.account,
+        submission.request_id,
+    )
+    .await?;
     let ids: Vec<String> = statuses
-        .as_array()
-        .into_iter()
-        .flatten()
+        .iter()
         .filter(|status| {
-            let meta = status.get("clientMetadata");
-            let field = |key: &str| meta.and_then(|m| m.get(key)).and_then(Value::as_str);
-            field(META_REQUEST) == Some(request_id.as_str())
-                && field(META_ACCOUNT) == Some(submission.account.as_str())
-                && status
-                    .get("requestType")
-                    .and_then(Value::as_str)
-                    .is_none_or(|kind| kind == submission.action.request_type())
-        })
-        .filter_map(|status| {
             status
-                .get("accessRequestId")
-                .or_else(|| status.get("id"))
+                .get("requestType")
                 .and_then(Value::as_str)
-                .map(str::to_owned)
+                .is_none_or(|kind| kind == submission.action.request_type())
         })
+        .filter_map(|status| access_request_id(status).map(str::to_owned))
         .collect();
     Ok((!ids.is_empty()).then_some(ids))
+}
+
+/// One page of the status records of access requests this connector submitted, most
+/// recently modified first.
+pub async fn recently_modified(
+    client: &IdentityNowClient,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<Value>, Failure> {
+    let query = [
+        ("requested-by", "me".to_owned()),
+        ("sorters", "-modified".to_owned()),
+        ("limit", limit.to_string()),
+        ("offset", offset.to_string()),
+    ];
+    let page = client.get("/access-request-status", &query).await?;
+    Ok(page.as_array().cloned().unwrap_or_default())
+}
+
+/// The status records of one access request this connector submitted.
+pub async fn status_of(
+    client: &IdentityNowClient,
+    access_request_id: &str,
+) -> Result<Vec<Value>, Failure> {
+    let query = [
+        ("requested-by", "me".to_owned()),
+        (
+            "filters",
+            format!("accessRequestId eq \"{access_request_id}\""),
+        ),
+    ];
+    let page = client.get("/access-request-status", &query).await?;
+    Ok(page.as_array().cloned().unwrap_or_default())
+}
+
+/// Cancels an access request that is still cancelable.
+pub async fn cancel(
+    client: &IdentityNowClient,
+    access_request_id: &str,
+    comment: &str,
+) -> Result<(), Failure> {
+    let body = json!({ "accountActivityId": access_request_id, "comment": comment });
+    client
+        .post("/access-requests/cancel", &body)
+        .await
+        .map(|_| ())
+        .map_err(refused_as_rejection)
 }
 
 /// A 400 from IdentityNow on submit is its verdict on the request, not a transport problem.

@@ -202,13 +202,7 @@ impl RunningIngress {
     pub async fn finish(self) {
         self.stop.cancel();
         self.served.await.unwrap().unwrap();
-        let mut routes = vec![Route::Work, Route::Hold, Route::Expired];
-        routes.extend(
-            self.topology
-                .retry_tiers
-                .iter()
-                .map(|tier| Route::Wait(*tier)),
-        );
+        let routes = self.topology.routes();
         for route in routes {
             let name = self.topology.queue(&route);
             self.work.delete_queue(&name).await;

@@ -33,9 +33,12 @@ pub struct Options {
     pub hold_time: Duration,
     pub notify_after: u32,
     pub notify_url: Option<String>,
+    /// How long an expiry that 4me could not record waits before it is tried again.
+    pub expiry_retry_delay: Duration,
     pub fourme: FourMeConfig,
     pub identitynow: IdentityNowConfig,
     pub start_dispatcher: bool,
+    pub poll_interval: Duration,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
             hold_time: Duration::from_secs(7 * 86_400),
             notify_after: 3,
             notify_url: None,
+            expiry_retry_delay: Duration::from_millis(500),
             fourme: FourMeConfig {
                 hourly_limit: None,
                 burst_limit: None,
@@ -56,6 +60,7 @@ impl Default for Options {
                 ..IdentityNowConfig::default()
             },
             start_dispatcher: true,
+            poll_interval: Duration::from_millis(500),
         }
     }
 }
@@ -181,6 +186,7 @@ impl World {
                 notify_after: self.options.notify_after,
             },
             notify_url: self.options.notify_url.clone(),
+            expiry_retry_delay: self.options.expiry_retry_delay,
             consumer: ConsumerSettings {
                 prefetch: 16,
                 drain_timeout: Duration::from_secs(10),
@@ -188,6 +194,8 @@ impl World {
             lookup_ttl: Duration::from_secs(60),
             identitynow_rate_limit: None,
             fourme_rate_limit: None,
+            poll_interval: self.options.poll_interval,
+            poll_lookback: Duration::from_secs(3600),
         }
     }
 
@@ -322,8 +330,7 @@ impl World {
             return;
         };
         if let Ok(channel) = connection.create_channel().await {
-            let mut routes = vec![Route::Work, Route::Hold, Route::Expired];
-            routes.extend(self.topology.retry_tiers.iter().map(|t| Route::Wait(*t)));
+            let routes = self.topology.routes();
             for route in routes {
                 let _ = channel
                     .queue_delete(
