@@ -6,7 +6,9 @@
 //!
 //! - [`seed`]: the deterministic organisation (people, identities, applications) both serve.
 //! - [`fourme`]: the simulated 4me REST API, webhook deliveries and the verify callback.
-//! - [`identitynow`]: the simulated IdentityNow OAuth, lookup and access-request APIs.
+//! - [`identitynow`]: the simulated IdentityNow OAuth, lookup and access-request APIs, and
+//!   an access request's life after submission (approval, provisioning, event triggers, an
+//!   optional autopilot).
 //! - [`contract`]: the embedded JSON Schemas and the recording of every exchange, so a test
 //!   can check everything that crossed the wire.
 //!

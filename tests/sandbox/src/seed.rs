@@ -308,6 +308,15 @@ impl Organisation {
     pub fn owner(&self) -> &Person {
         &self.people[0]
     }
+
+    /// The manager of the identity `identity_id`: the first other identity in the same
+    /// department. Stable, and never the person themself; `None` for an unknown identity.
+    pub fn manager(&self, identity_id: &str) -> Option<&Person> {
+        let person = self.identity(identity_id)?;
+        self.identities().find(|other| {
+            other.organization == person.organization && other.fourme_id != person.fourme_id
+        })
+    }
 }
 
 fn person(index: usize, in_identitynow: bool, rng: &mut SeedRng) -> Person {
@@ -363,5 +372,17 @@ mod tests {
             .collect();
         let count = a.applications.iter().flat_map(|app| app.items()).count();
         assert_eq!(names.len(), count);
+    }
+
+    #[test]
+    fn every_identity_has_a_manager_in_its_department() {
+        let org = Organisation::generate();
+        for person in org.identities() {
+            let id = person.identity_id.as_deref().unwrap();
+            let manager = org.manager(id).unwrap();
+            assert_ne!(manager.fourme_id, person.fourme_id);
+            assert_eq!(manager.organization, person.organization);
+            assert!(manager.identity_id.is_some());
+        }
     }
 }

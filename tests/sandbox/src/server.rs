@@ -1,6 +1,7 @@
-//! Binding a simulator's router to 127.0.0.1 and shutting it down again.
+//! Binding a simulator's router to its address (127.0.0.1 unless told otherwise) and shutting
+//! it down again.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -16,9 +17,13 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Serve `router` on 127.0.0.1:`port` (0 picks a free port).
-    pub(crate) async fn start(port: u16, router: Router) -> std::io::Result<Running> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    /// Serve `router` on `address`:`port` (port 0 picks a free port).
+    pub(crate) async fn start(
+        address: IpAddr,
+        port: u16,
+        router: Router,
+    ) -> std::io::Result<Running> {
+        let listener = TcpListener::bind((address, port)).await?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

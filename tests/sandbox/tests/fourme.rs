@@ -298,3 +298,56 @@ async fn signs_webhooks_and_answers_the_verify_callback() {
     assert_eq!(answer.status(), StatusCode::OK);
     assert!(four.verified());
 }
+
+#[tokio::test]
+async fn patch_records_the_team_and_only_4me_completion_reasons() {
+    let org = Organisation::generate();
+    let four = fourme(&org).await;
+    let id = four.create_request(RequestSpec::new(org.people[2].fourme_id, 127));
+    let client = reqwest::Client::new();
+    let path = format!("/requests/{id}");
+    let patch = |body: Value| {
+        let request = fourme_call(&client, &four, Method::PATCH, &path).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+
+    let answer = patch(json!({"team_id": 13, "internal_note": "to the service desk"})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let expected_team = json!({"id": 13, "name": "Service Desk"});
+    assert_eq!(answer.json::<Value>().await.unwrap()["team"], expected_team);
+    assert_eq!(four.request(id).unwrap()["team"], expected_team);
+    assert!(four.notes(id)[0].internal);
+
+    let answer = patch(json!({"team_id": 99})).await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(four.request(id).unwrap()["team"], expected_team);
+
+    // Not 4me's words: "approved", "failed" and "cancelled" are not completion reasons.
+    for reason in ["approved", "failed", "cancelled"] {
+        let answer = patch(json!({"status": "completed", "completion_reason": reason})).await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason}"
+        );
+    }
+    assert!(four.status_history(id).is_empty());
+
+    let answer = patch(json!({"status": "completed", "completion_reason": "rejected"})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let record = four.request(id).unwrap();
+    assert_eq!(record["completion_reason"], "rejected");
+    check(Schema::FourMeRequest, &record).unwrap();
+    let history = four.status_history(id);
+    assert_eq!(
+        (history[0].from.as_str(), history[0].to.as_str()),
+        ("assigned", "completed")
+    );
+    // The refused bodies are invalid on purpose; everything accepted must be valid.
+    let accepted: Vec<_> = four
+        .exchanges()
+        .into_iter()
+        .filter(|exchange| exchange.status < 400)
+        .collect();
+    check_exchanges(&accepted).unwrap();
+}

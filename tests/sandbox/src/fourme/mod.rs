@@ -13,6 +13,7 @@ mod request;
 mod store;
 mod webhook;
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -35,7 +36,9 @@ use store::Store;
 /// How to run the simulated 4me.
 #[derive(Debug, Clone)]
 pub struct FourMeConfig {
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// Address to listen on: 127.0.0.1 unless a container must be reachable from outside.
+    pub bind_address: IpAddr,
+    /// Port on `bind_address`; 0 picks a free one.
     pub port: u16,
     /// Account id expected in `X-4me-Account` / `X-Xurrent-Account`.
     pub account_id: String,
@@ -56,6 +59,7 @@ pub struct FourMeConfig {
 impl Default for FourMeConfig {
     fn default() -> Self {
         Self {
+            bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             account_id: "example-corp".to_string(),
             api_token: "sandbox-4me-token".to_string(),
@@ -105,7 +109,7 @@ pub struct FourMe {
 }
 
 impl FourMe {
-    /// Start serving `org` on 127.0.0.1 with `config`.
+    /// Start serving `org` on `config.bind_address` with `config`.
     pub async fn start(org: &Organisation, config: FourMeConfig) -> std::io::Result<FourMe> {
         let hour = Duration::from_secs(3600);
         let shared = Arc::new(Shared {
@@ -143,7 +147,8 @@ impl FourMe {
                 contract::record,
             ))
             .with_state(shared.clone());
-        let running = Running::start(shared.config.port, router).await?;
+        let running =
+            Running::start(shared.config.bind_address, shared.config.port, router).await?;
         Ok(FourMe {
             shared,
             recorder,

@@ -14,6 +14,15 @@ pub(crate) fn owner_ref(org: &Organisation) -> Value {
     json!({"type": "IDENTITY", "id": owner.identity_id, "name": owner.alias})
 }
 
+/// `{type: IDENTITY, id, name}` for any identity; the name is empty for an unknown id.
+pub(crate) fn identity_ref(org: &Organisation, id: &str) -> Value {
+    let name = org
+        .identity(id)
+        .map(|person| person.name.clone())
+        .unwrap_or_default();
+    json!({"type": "IDENTITY", "id": id, "name": name})
+}
+
 /// A public identity (`GET /v3/public-identities`).
 pub(crate) fn public_identity(person: &Person) -> Value {
     json!({

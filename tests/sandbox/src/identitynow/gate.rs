@@ -12,10 +12,17 @@ use super::error::IdnError;
 use super::Shared;
 use crate::faults::Injected;
 
+/// Who is calling: the OAuth client the bearer token was issued to. Handlers read it as an
+/// `Extension` (`requested-by=me` means "submitted with this client's tokens").
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) client_id: String,
+}
+
 /// Middleware in front of every IdentityNow route.
 pub(crate) async fn gate(
     State(shared): State<Arc<Shared>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let route = format!("{} {}", request.method(), request.uri().path());
@@ -56,5 +63,8 @@ pub(crate) async fn gate(
             return IdnError::TooManyRequests { retry_after }.into_response();
         }
     }
+    request
+        .extensions_mut()
+        .insert(Caller { client_id: client });
     next.run(request).await
 }

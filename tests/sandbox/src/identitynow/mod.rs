@@ -3,19 +3,30 @@
 //! Serves `/oauth/token`, the lookups the connector resolves people and access with, and the
 //! access-request submit / status / cancel endpoints. `gate` checks tokens, rate limits and
 //! injected faults; `auth` issues tokens; `filter` parses `filters`; `catalog` renders the
-//! seed; `lookup`, `submit` and `tracking` are the handlers; `ledger` keeps the requests.
+//! seed; `lookup`, `submit` and `tracking` are the handlers; `ledger` keeps the requests and
+//! `render` prints them.
+//!
+//! An access request then lives on: `lifecycle` moves it through approval and provisioning
+//! (driven by the handle's hooks, the cancel endpoint or the `autopilot`), and `triggers`
+//! POSTs the event triggers that causes, with bodies from `payloads`.
 
 mod auth;
+mod autopilot;
 mod catalog;
 mod error;
 mod filter;
 mod gate;
 mod ledger;
+mod lifecycle;
 mod lookup;
+mod payloads;
+mod render;
 mod submit;
 mod tracking;
+mod triggers;
 
 use std::collections::{BTreeMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -28,15 +39,23 @@ use crate::seed::Organisation;
 use crate::server::Running;
 use crate::window::{FixedWindow, RateLimit};
 
+pub use autopilot::{demo_outcome, Autopilot, Outcome};
 pub use ledger::{ItemState, SubmittedAccessRequest};
+pub use lifecycle::Provisioning;
+pub use triggers::{FiredTrigger, TriggerKind, TriggerTarget};
 
 use auth::Tokens;
+use autopilot::AutopilotTask;
 use ledger::Ledger;
+use lifecycle::Step;
+use triggers::Triggers;
 
 /// How to run the simulated IdentityNow.
 #[derive(Debug, Clone)]
 pub struct IdentityNowConfig {
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// Address to listen on: 127.0.0.1 unless a container must be reachable from outside.
+    pub bind_address: IpAddr,
+    /// Port on `bind_address`; 0 picks a free one.
     pub port: u16,
     /// OAuth client id (a PAT's id in production).
     pub client_id: String,
@@ -57,6 +76,7 @@ pub struct IdentityNowConfig {
 impl Default for IdentityNowConfig {
     fn default() -> Self {
         Self {
+            bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             client_id: "sandbox-client".to_string(),
             client_secret: "sandbox-secret".to_string(),
@@ -81,6 +101,7 @@ pub(crate) struct Shared {
     rate: Option<FixedWindow>,
     faults: Faults,
     ledger: Mutex<Ledger>,
+    triggers: Triggers,
 }
 
 impl Shared {
@@ -107,10 +128,11 @@ pub struct IdentityNow {
     shared: Arc<Shared>,
     recorder: Recorder,
     running: Running,
+    autopilot: Mutex<Option<AutopilotTask>>,
 }
 
 impl IdentityNow {
-    /// Start serving `org` on 127.0.0.1 with `config`.
+    /// Start serving `org` on `config.bind_address` with `config`.
     pub async fn start(
         org: &Organisation,
         config: IdentityNowConfig,
@@ -121,6 +143,7 @@ impl IdentityNow {
             rate: config.rate_limit.map(FixedWindow::new),
             faults: Faults::default(),
             ledger: Mutex::default(),
+            triggers: Triggers::new(tokio::runtime::Handle::current()),
             config,
         });
         let recorder = Recorder::new(System::IdentityNow);
@@ -145,11 +168,13 @@ impl IdentityNow {
                 contract::record,
             ))
             .with_state(shared.clone());
-        let running = Running::start(shared.config.port, router).await?;
+        let running =
+            Running::start(shared.config.bind_address, shared.config.port, router).await?;
         Ok(IdentityNow {
             shared,
             recorder,
             running,
+            autopilot: Mutex::default(),
         })
     }
 
@@ -169,11 +194,82 @@ impl IdentityNow {
     }
 
     /// Move every item of `access_request_id` to `state`; false if the id is unknown.
+    ///
+    /// A raw override: only `state` and `modified` change, approvals and phases stay as they
+    /// are and no trigger fires. The hooks below play consistent transitions.
     pub fn set_state(&self, access_request_id: &str, state: ItemState) -> bool {
         let now = crate::clock::now_rfc3339();
         self.shared
             .ledger()
             .set_state(access_request_id, state, &now)
+    }
+
+    /// The approver approves `access_request_id` with `comment`: approval `APPROVED`, state
+    /// still `EXECUTING` while provisioning runs, no longer cancelable. Fires Access Request
+    /// Decision. False if the id is unknown or its approval is not pending.
+    pub fn approve(&self, access_request_id: &str, comment: &str) -> bool {
+        self.shared
+            .advance(access_request_id, Step::Approve(comment))
+            .is_ok()
+    }
+
+    /// The approver rejects `access_request_id` with `comment`: `REJECTED`. Fires Access
+    /// Request Decision. False if the id is unknown or its approval is not pending.
+    pub fn reject(&self, access_request_id: &str, comment: &str) -> bool {
+        self.shared
+            .advance(access_request_id, Step::Reject(comment))
+            .is_ok()
+    }
+
+    /// Provisioning of the approved `access_request_id` ends with `outcome`:
+    /// `REQUEST_COMPLETED`, `NOT_ALL_ITEMS_PROVISIONED` or `PROVISIONING_FAILED` with its
+    /// errors in `errorMessages`. Fires Provisioning Completed. False if the id is unknown or
+    /// it is not approved and in flight.
+    pub fn provision(&self, access_request_id: &str, outcome: Provisioning) -> bool {
+        self.shared
+            .advance(access_request_id, Step::Provision(&outcome))
+            .is_ok()
+    }
+
+    /// An administrator ends `access_request_id` with `comment` (reported in
+    /// `errorMessages`): `TERMINATED`. False if the id is unknown or it already ended.
+    pub fn terminate(&self, access_request_id: &str, comment: &str) -> bool {
+        self.shared
+            .advance(access_request_id, Step::Terminate(comment))
+            .is_ok()
+    }
+
+    /// Subscribe `target` to Access Request Decision and Provisioning Completed, or (with
+    /// `None`) unsubscribe. Only steps taken while subscribed fire.
+    pub fn set_trigger_target(&self, target: Option<TriggerTarget>) {
+        self.shared.triggers.set_target(target);
+    }
+
+    /// While true, triggers are recorded as fired but never sent: a lost delivery.
+    pub fn drop_triggers(&self, drop: bool) {
+        self.shared.triggers.set_dropping(drop);
+    }
+
+    /// Triggers handed to delivery so far (dropped ones not counted). Delivery itself runs
+    /// on a spawned task and may still be under way, or may have failed.
+    pub fn triggers_sent(&self) -> u64 {
+        self.shared.triggers.sent()
+    }
+
+    /// Every trigger fired while subscribed, dropped ones included, oldest first.
+    pub fn triggers(&self) -> Vec<FiredTrigger> {
+        self.shared.triggers.fired()
+    }
+
+    /// Start the autopilot (replacing a running one), or stop it with `None`.
+    pub fn set_autopilot(&self, autopilot: Option<Autopilot>) {
+        let task =
+            autopilot.map(|autopilot| autopilot::spawn(Arc::downgrade(&self.shared), autopilot));
+        // Dropping the previous task stops it.
+        *self
+            .autopilot
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = task;
     }
 
     /// The next `n` calls answer `status`, with `Retry-After` when given (429 defaults to 1).

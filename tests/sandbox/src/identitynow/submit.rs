@@ -2,15 +2,19 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::error::IdnError;
-use super::ledger::{RequestedItem, SubmittedAccessRequest};
+use super::gate::Caller;
+use super::ledger::{
+    Approval, ApprovalStatus, ItemState, Phase, PhaseState, RequestedItem, SubmittedAccessRequest,
+};
 use super::Shared;
 use crate::body::json_body;
 use crate::clock::now_rfc3339;
@@ -34,6 +38,7 @@ struct Wanted<'a> {
 /// Handle a submission.
 pub(crate) async fn submit(
     State(shared): State<Arc<Shared>>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), IdnError> {
@@ -72,15 +77,24 @@ pub(crate) async fn submit(
             continue;
         }
         let access_request_id = random_hex32();
+        ledger.requests += 1;
+        let origin = Origin {
+            access_request_id: &access_request_id,
+            seq: ledger.requests,
+            client_id: &caller.client_id,
+            // Every seeded identity has a manager; the owner approves should that ever change.
+            approver: shared
+                .org
+                .manager(identity)
+                .unwrap_or_else(|| shared.org.owner())
+                .identity_id
+                .as_deref()
+                .unwrap_or_default(),
+            request_type: &request_type,
+            now: &now,
+        };
         for item in &new_items {
-            ledger.items.push(record(
-                &body,
-                identity,
-                item,
-                &access_request_id,
-                &request_type,
-                &now,
-            ));
+            ledger.items.push(record(&body, identity, item, &origin));
         }
         fresh.push(tracking(
             identity,
@@ -187,14 +201,19 @@ fn check_rules(
     Ok(())
 }
 
-fn record(
-    body: &Value,
-    identity: &str,
-    item: &Wanted,
-    access_request_id: &str,
-    request_type: &str,
-    now: &str,
-) -> RequestedItem {
+/// What the items of one new access request share.
+struct Origin<'a> {
+    access_request_id: &'a str,
+    seq: u64,
+    client_id: &'a str,
+    approver: &'a str,
+    request_type: &'a str,
+    now: &'a str,
+}
+
+/// A new item record: `EXECUTING`, one pending manager approval, cancelable.
+fn record(body: &Value, identity: &str, item: &Wanted, origin: &Origin) -> RequestedItem {
+    let now = origin.now;
     let text = |value: &Value| value.as_str().map(str::to_string);
     // Item-level clientMetadata wins; the top-level one is the fallback.
     let metadata = [&item.raw["clientMetadata"], &body["clientMetadata"]]
@@ -203,20 +222,38 @@ fn record(
         .cloned();
     RequestedItem {
         id: random_hex32(),
-        access_request_id: access_request_id.to_string(),
+        access_request_id: origin.access_request_id.to_string(),
+        seq: origin.seq,
+        client_id: origin.client_id.to_string(),
         identity_id: identity.to_string(),
         item_id: item.id.clone(),
         item_name: item.name.clone(),
         item_type: item.kind.as_str(),
-        request_type: request_type.to_string(),
-        state: super::ledger::ItemState::Executing,
+        request_type: origin.request_type.to_string(),
+        state: ItemState::Executing,
         created: now.to_string(),
         modified: now.to_string(),
+        changed_at: Instant::now(),
         client_metadata: metadata,
         comment: text(&item.raw["comment"]),
         start_date: text(&item.raw["startDate"]),
         remove_date: text(&item.raw["removeDate"]),
-        cancel_comment: None,
+        approval: Approval {
+            id: random_hex32(),
+            owner_id: origin.approver.to_string(),
+            status: ApprovalStatus::Pending,
+            comment: None,
+            modified: now.to_string(),
+        },
+        phases: vec![Phase {
+            name: "APPROVAL_PHASE",
+            state: PhaseState::Executing,
+            started: now.to_string(),
+            finished: None,
+            reference: Some("approvalDetails"),
+        }],
+        error_messages: Vec::new(),
+        cancellation: None,
     }
 }
 
