@@ -193,7 +193,7 @@ impl Poller {
                     reached_checkpoint = true;
                     break;
                 }
-                let key = format!("{}@{modified}", access_request_id(status).unwrap_or("?"));
+                let key = change_key(status, modified);
                 if modified == token.checkpoint_ms && token.seen.contains(&key) {
                     continue;
                 }
@@ -236,6 +236,24 @@ impl Poller {
             .with_content_type("application/json".into());
         self.broker.publish(&Route::Work, &body, properties).await
     }
+}
+
+/// Names one change of one record: IdentityNow's times are to the second, so two changes in
+/// the same second differ only in their state and approvals.
+fn change_key(status: &serde_json::Value, modified: i64) -> String {
+    let approvals: Vec<&str> = status
+        .get("approvalDetails")
+        .and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("status").and_then(|s| s.as_str()))
+        .collect();
+    format!(
+        "{}@{modified}:{}:{}",
+        access_request_id(status).unwrap_or("?"),
+        status.get("state").and_then(|s| s.as_str()).unwrap_or("?"),
+        approvals.join(",")
+    )
 }
 
 /// The event name of a status record queued by the poller.

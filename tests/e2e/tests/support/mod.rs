@@ -210,6 +210,21 @@ impl World {
         url
     }
 
+    /// Starts another dispatcher; returns its URL and the token that stops it.
+    pub async fn start_dispatcher_stoppable(&mut self) -> (String, CancellationToken) {
+        let url = self.start_dispatcher().await;
+        let stop = self.stops.last().cloned().expect("just started");
+        (url, stop)
+    }
+
+    /// Stops the dispatcher started with the world (the ingress keeps running).
+    pub fn stop_first_dispatcher(&self) {
+        // stops[0] is the ingress, stops[1] the first dispatcher.
+        if let Some(stop) = self.stops.get(1) {
+            stop.cancel();
+        }
+    }
+
     async fn wait_ready(&self) {
         let mut urls = vec![self.ingress_url.clone()];
         urls.extend(self.dispatcher_url.clone());
