@@ -98,7 +98,7 @@ impl DispatcherConfig {
             expiry_retry_delay: env::duration("EXPIRY_RETRY_DELAY", Duration::from_secs(30))?,
             lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
             identitynow_rate_limit: rate_limit("IDN_RATE_LIMIT", "95/10s")?,
-            fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "19/2s")?,
+            fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "18/2s")?,
             poll_interval: env::duration("POLL_INTERVAL", Duration::from_secs(60))?,
             poll_lookback: env::duration("POLL_LOOKBACK", Duration::from_secs(7 * 86_400))?,
         })

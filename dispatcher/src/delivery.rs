@@ -7,7 +7,7 @@ use crate::failure::{classify, Failure, PeerError, Verdict};
 use crate::intent;
 use crate::locks::RequestLocks;
 use crate::metrics::DispatcherMetrics;
-use crate::notes::{self, Stage};
+use crate::notes::Stage;
 use crate::notify::{Notice, Notifier};
 use crate::process::{Handled, Worker};
 use crate::recent_failures::{RecentFailure, RecentFailures};
@@ -64,7 +64,10 @@ impl Deliverer {
             None => None,
         };
         let result = match &envelope {
-            Ok(envelope) => self.worker.handle(envelope).await,
+            Ok(envelope) => {
+                let again = state.attempts > 0 || state.resent.is_some() || delivery.redelivered;
+                self.worker.handle(envelope, again).await
+            }
             Err(error) => Err(Failure::Malformed(error.to_string())),
         };
         self.metrics
@@ -134,7 +137,7 @@ impl Deliverer {
         let reason = failure.to_string();
         let request_id = envelope.and_then(intent::request_id);
         self.count_failure(&failure, verdict);
-        let decision = self
+        let mut decision = self
             .schedule
             .after_failure(state, verdict, &reason, now_ms());
         tracing::warn!(
@@ -162,6 +165,14 @@ impl Deliverer {
             Next::Wait(delay) => {
                 self.metrics.outcome("retried");
                 Route::Wait(delay)
+            }
+            Next::Hold(HoldCause::Refused)
+                if self.within_window(&decision.state)
+                    && !self.refusal_noted(request_id, &decision).await =>
+            {
+                self.metrics.outcome("retried");
+                decision.state.held_at_ms = None;
+                Route::Wait(self.schedule.delay(decision.state.attempts, None))
             }
             Next::Hold(cause) => {
                 self.announce_held(request_id, &decision, cause).await;
@@ -221,17 +232,25 @@ impl Deliverer {
             .await;
     }
 
+    /// Puts a message on hold: counts it, writes the note, sends the notification.
     async fn announce_held(&self, request_id: Option<u64>, decision: &Decision, cause: HoldCause) {
         self.metrics.outcome(match cause {
             HoldCause::WindowOver => "held",
             HoldCause::Refused => "refused",
         });
         self.metrics.held.with_label_values(&[cause.label()]).inc();
+        let (stage, text) = self.held_note(decision, cause);
+        self.tell(request_id, &stage, "held", &text, &decision.state)
+            .await;
+    }
+
+    /// The note that says a request is held, and why.
+    fn held_note(&self, decision: &Decision, cause: HoldCause) -> (Stage, String) {
         let state = &decision.state;
         let held_at = state.held_at_ms.unwrap_or_else(now_ms);
         let expires = crate::time::when(held_at + self.hold_time.as_millis() as i64);
         let reason = state.reason.as_deref().unwrap_or("unknown");
-        let (stage, text) = match cause {
+        match cause {
             HoldCause::Refused => (
                 Stage::Refused,
                 format!(
@@ -250,10 +269,37 @@ impl Deliverer {
                     state.attempts
                 ),
             ),
-        };
-        self.tell(request_id, &stage, "held", &text, state).await;
+        }
     }
 
+    /// Writes the refusal note before a refused request is held; false when 4me could not
+    /// take it, so the refusal is tried again later instead of being held without a word.
+    async fn refusal_noted(&self, request_id: Option<u64>, decision: &Decision) -> bool {
+        let Some(request_id) = request_id else {
+            return true;
+        };
+        let (stage, text) = self.held_note(decision, HoldCause::Refused);
+        match self
+            .worker
+            .notes
+            .write_once(request_id, &stage, &text)
+            .await
+        {
+            Ok(()) => true,
+            Err(error) => {
+                self.metrics.notes_failed.inc();
+                tracing::warn!(fourme.request_id = request_id, error = %error, "could not write the refusal note; trying again later");
+                false
+            }
+        }
+    }
+
+    fn within_window(&self, state: &DeliveryState) -> bool {
+        let first = state.first_failure_ms.unwrap_or_else(now_ms);
+        now_ms() < self.schedule.retry_until(first)
+    }
+
+    /// Writes the stage's note (once) and sends the notification.
     async fn tell(
         &self,
         request_id: Option<u64>,
@@ -263,9 +309,7 @@ impl Deliverer {
         state: &DeliveryState,
     ) {
         if let Some(request_id) = request_id {
-            if let Err(error) =
-                notes::write_once(&self.worker.fourme, request_id, stage, text).await
-            {
+            if let Err(error) = self.worker.notes.write_once(request_id, stage, text).await {
                 self.metrics.notes_failed.inc();
                 tracing::error!(fourme.request_id = request_id, stage = name, error = %error, "could not write the note on 4me");
             }

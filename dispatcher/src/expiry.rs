@@ -4,20 +4,21 @@
 //! again; it is never dropped without a trace.
 
 use crate::failure::StatusClass;
-use crate::fourme::FourmeClient;
 use crate::intent;
 use crate::metrics::DispatcherMetrics;
-use crate::notes::{self, Stage};
+use crate::notes::NoteBook;
+use crate::notes::Stage;
 use crate::notify::{Notice, Notifier};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicNackOptions};
 use shared::envelope::{now_ms, DeliveryState, Envelope};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Records expired messages.
 pub struct Expiry {
     /// Where notes go.
-    pub fourme: FourmeClient,
+    pub notes: Arc<NoteBook>,
     /// Counters.
     pub metrics: DispatcherMetrics,
     /// The notification webhook.
@@ -48,8 +49,10 @@ impl Expiry {
             crate::time::when(held_at)
         );
         if let Some(request_id) = request_id {
-            let written =
-                notes::write_once(&self.fourme, request_id, &Stage::Expired(held_at), &text).await;
+            let written = self
+                .notes
+                .write_once(request_id, &Stage::Expired(held_at), &text)
+                .await;
             match written {
                 Ok(()) => {}
                 // A request deleted from 4me will never take the note; trying again every
@@ -79,7 +82,7 @@ impl Expiry {
         self.notifier
             .send(&Notice {
                 stage: "expired",
-                fourme_account: self.fourme.account(),
+                fourme_account: self.notes.fourme().account(),
                 fourme_request_id: request_id,
                 reason,
                 attempts: state.attempts,

@@ -117,8 +117,10 @@ pub async fn run(
         lookback: config.poll_lookback,
         active: metrics.poller_active.clone(),
     };
+    let notes = Arc::new(notes::NoteBook::new(fourme.clone()));
     let deliverer = Arc::new(Deliverer {
         worker: Worker {
+            notes: notes.clone(),
             mapping: Arc::new(config.mapping.clone()),
             fourme: fourme.clone(),
             directory: Directory::new(identitynow.clone(), config.lookup_ttl),
@@ -133,7 +135,7 @@ pub async fn run(
         recent_failures: recent_failures.clone(),
     });
     let expiry = Arc::new(Expiry {
-        fourme,
+        notes,
         metrics: metrics.clone(),
         notifier,
         retry_delay: config.expiry_retry_delay,

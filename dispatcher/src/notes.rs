@@ -6,6 +6,8 @@
 
 use crate::failure::PeerError;
 use crate::fourme::FourmeClient;
+use std::collections::HashSet;
+use std::sync::Mutex;
 
 /// Which note, as its marker says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,35 +61,85 @@ impl Stage {
     }
 }
 
-/// Writes `text` with its marker, without checking for an earlier copy.
-pub async fn write(
-    fourme: &FourmeClient,
-    request_id: u64,
-    stage: &Stage,
-    text: &str,
-) -> Result<(), PeerError> {
-    let body = format!("{text}\n\n{}", stage.marker());
-    fourme.add_note(request_id, &body, stage.internal()).await
+/// Writes notes on 4me requests, and remembers which markers it has seen there, so a step
+/// reported twice (by a trigger and by the poller, say) reads the request's notes only once.
+/// Only presence is remembered, never absence, so the memory can be lost at any time.
+pub struct NoteBook {
+    fourme: FourmeClient,
+    seen: Mutex<HashSet<(u64, String)>>,
 }
 
-/// Writes the note unless one with the same marker is already on the request.
-pub async fn write_once(
-    fourme: &FourmeClient,
-    request_id: u64,
-    stage: &Stage,
-    text: &str,
-) -> Result<(), PeerError> {
-    let marker = stage.marker();
-    let existing = fourme.notes(request_id).await?;
-    if existing.iter().any(|note| note.text.contains(&marker)) {
-        tracing::debug!(
-            fourme.request_id = request_id,
-            marker,
-            "note already written"
-        );
-        return Ok(());
+/// Markers remembered before the memory is cleared.
+const REMEMBERED: usize = 20_000;
+
+impl NoteBook {
+    /// A note book writing through `fourme`.
+    pub fn new(fourme: FourmeClient) -> Self {
+        NoteBook {
+            fourme,
+            seen: Mutex::new(HashSet::new()),
+        }
     }
-    write(fourme, request_id, stage, text).await
+
+    /// The 4me client underneath.
+    pub fn fourme(&self) -> &FourmeClient {
+        &self.fourme
+    }
+
+    /// Writes `text` with its marker, without checking for an earlier copy.
+    pub async fn write(&self, request_id: u64, stage: &Stage, text: &str) -> Result<(), PeerError> {
+        let marker = stage.marker();
+        let body = format!("{text}\n\n{marker}");
+        self.fourme
+            .add_note(request_id, &body, stage.internal())
+            .await?;
+        self.remember(request_id, marker);
+        Ok(())
+    }
+
+    /// True when the request already carries the stage's note.
+    pub async fn has(&self, request_id: u64, stage: &Stage) -> Result<bool, PeerError> {
+        let marker = stage.marker();
+        if self.remembers(request_id, &marker) {
+            return Ok(true);
+        }
+        let existing = self.fourme.notes(request_id).await?;
+        let found = existing.iter().any(|note| note.text.contains(&marker));
+        if found {
+            self.remember(request_id, marker);
+        }
+        Ok(found)
+    }
+
+    /// Writes the note unless one with the same marker is already on the request.
+    pub async fn write_once(
+        &self,
+        request_id: u64,
+        stage: &Stage,
+        text: &str,
+    ) -> Result<(), PeerError> {
+        if self.has(request_id, stage).await? {
+            tracing::debug!(fourme.request_id = request_id, "note already written");
+            return Ok(());
+        }
+        self.write(request_id, stage, text).await
+    }
+
+    fn remembers(&self, request_id: u64, marker: &str) -> bool {
+        self.seen
+            .lock()
+            .map(|seen| seen.contains(&(request_id, marker.to_owned())))
+            .unwrap_or(false)
+    }
+
+    fn remember(&self, request_id: u64, marker: String) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() >= REMEMBERED {
+                seen.clear();
+            }
+            seen.insert((request_id, marker));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::identitynow::client::IdentityNowClient;
 use crate::identitynow::lookup::Directory;
 use crate::intent::{self, AccessIntent};
 use crate::mapping::Mapping;
-use crate::notes::{self, Stage};
+use crate::notes::{NoteBook, Stage};
 use crate::tracking::poller::STATUS_EVENT;
 use crate::tracking::{cancel, writeback};
 use serde_json::Value;
@@ -29,6 +29,18 @@ pub struct Worker {
     pub identitynow: IdentityNowClient,
     /// IdentityNow look-ups.
     pub directory: Directory,
+    /// Notes on 4me requests.
+    pub notes: Arc<NoteBook>,
+}
+
+/// What a 4me request record says.
+enum Reading {
+    /// An access request at a status that submits, with the person's match value.
+    Access(AccessIntent, String),
+    /// An access request at another status.
+    NotNow(AccessIntent, String),
+    /// Not an access request.
+    NotAccess,
 }
 
 /// How an event ended when nothing failed.
@@ -48,7 +60,11 @@ pub enum Handled {
 
 impl Worker {
     /// Carries out one event.
-    pub async fn handle(&self, envelope: &Envelope) -> Result<Handled, Failure> {
+    ///
+    /// `again` says this event was tried before (a retry, a redelivery or a resend): then a
+    /// request that has since moved past the trigger statuses is still followed up, so a
+    /// submission made by the earlier try gets its note.
+    pub async fn handle(&self, envelope: &Envelope, again: bool) -> Result<Handled, Failure> {
         if envelope.source == Source::Identitynow {
             return self.progress(envelope).await;
         }
@@ -69,18 +85,27 @@ impl Worker {
             }
         }
 
-        let (intent, person) = match self.read_from_payload(envelope, request_id)? {
-            Some(found) => found,
+        let (intent, person, submittable) = match self.read_from_payload(envelope, request_id)? {
+            Some((intent, person)) => (intent, person, true),
             None => match self.read_from_api(request_id).await? {
-                Some(found) => found,
-                None => return Ok(Handled::Ignored("not_an_access_request")),
+                Reading::Access(intent, person) => (intent, person, true),
+                Reading::NotNow(intent, person) if again => (intent, person, false),
+                Reading::NotNow(..) => return Ok(Handled::Ignored("status_not_a_trigger")),
+                Reading::NotAccess => return Ok(Handled::Ignored("not_an_access_request")),
             },
         };
 
-        let submission = self.resolve(&intent, &person).await?;
+        let submission = match self.resolve(&intent, &person).await {
+            Ok(submission) => submission,
+            Err(_) if !submittable => return Ok(Handled::Ignored("status_not_a_trigger")),
+            Err(failure) => return Err(failure),
+        };
         if let Some(ids) = earlier_submission(&self.identitynow, &submission).await? {
             self.record_submitted(&intent, &ids, true).await?;
             return Ok(Handled::AlreadySubmitted { request_id, ids });
+        }
+        if !submittable {
+            return Ok(Handled::Ignored("status_not_a_trigger"));
         }
         let ids = match submit(&self.identitynow, &submission).await? {
             Submitted::New(ids) | Submitted::Existing(ids) => ids,
@@ -120,13 +145,12 @@ impl Worker {
             else {
                 continue;
             };
-            let applied =
-                writeback::apply(&self.fourme, &self.mapping.progress, request_id, status)
-                    .await
-                    .map_err(|failure| match failure {
-                        Failure::Peer(error) => gone_if_not_found(error, request_id),
-                        other => other,
-                    })?;
+            let applied = writeback::apply(&self.notes, &self.mapping.progress, request_id, status)
+                .await
+                .map_err(|failure| match failure {
+                    Failure::Peer(error) => gone_if_not_found(error, request_id),
+                    other => other,
+                })?;
             written += usize::from(applied == writeback::Applied::Written);
         }
         Ok(Handled::Progressed(written))
@@ -186,30 +210,28 @@ impl Worker {
         Ok(intent::from_record(&self.mapping, request_id, &record)?.map(|i| (i, person)))
     }
 
-    async fn read_from_api(
-        &self,
-        request_id: u64,
-    ) -> Result<Option<(AccessIntent, String)>, Failure> {
+    async fn read_from_api(&self, request_id: u64) -> Result<Reading, Failure> {
         let record = self
             .fourme
             .request_record(request_id)
             .await
             .map_err(|error| gone_if_not_found(error, request_id))?;
-        if let Some(status) = record.get("status").and_then(Value::as_str) {
-            if !self.status_triggers(status) {
-                return Ok(None);
-            }
-        }
         let Some(intent) = intent::from_record(&self.mapping, request_id, &record)? else {
-            return Ok(None);
+            return Ok(Reading::NotAccess);
         };
+        let status = record.get("status").and_then(Value::as_str);
+        let submittable = status.is_none_or(|status| self.status_triggers(status));
         let person_id = record
             .pointer("/requested_for/id")
             .and_then(Value::as_u64)
             .ok_or(Failure::MissingIdentity("requested-for person"))?;
         let person = self.fourme.person(person_id).await?;
         let key = intent::person_key(self.mapping.identity.by, &person)?;
-        Ok(Some((intent, key)))
+        Ok(if submittable {
+            Reading::Access(intent, key)
+        } else {
+            Reading::NotNow(intent, key)
+        })
     }
 
     async fn resolve(&self, intent: &AccessIntent, person: &str) -> Result<Submission, Failure> {
@@ -255,9 +277,13 @@ impl Worker {
             intent.service.source,
         );
         let written = if maybe_written {
-            notes::write_once(&self.fourme, intent.request_id, &Stage::Submitted, &text).await
+            self.notes
+                .write_once(intent.request_id, &Stage::Submitted, &text)
+                .await
         } else {
-            notes::write(&self.fourme, intent.request_id, &Stage::Submitted, &text).await
+            self.notes
+                .write(intent.request_id, &Stage::Submitted, &text)
+                .await
         };
         written.map_err(|error| gone_if_not_found(error, intent.request_id))
     }

@@ -5,7 +5,7 @@
 use super::progress::is_final;
 use crate::failure::Failure;
 use crate::identitynow::access::{access_request_id, cancel};
-use crate::notes::{self, Stage};
+use crate::notes::Stage;
 use crate::process::Worker;
 use serde_json::Value;
 
@@ -62,7 +62,7 @@ pub async fn withdraw(
             step: step.into(),
             internal: false,
         };
-        notes::write_once(&worker.fourme, request_id, &stage, &text).await?;
+        worker.notes.write_once(request_id, &stage, &text).await?;
     }
     Ok(cancelled)
 }

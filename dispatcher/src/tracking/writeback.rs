@@ -5,9 +5,8 @@
 
 use super::progress::{writeback, Writeback};
 use crate::failure::Failure;
-use crate::fourme::FourmeClient;
 use crate::mapping::Progress;
-use crate::notes::{self, Stage};
+use crate::notes::{NoteBook, Stage};
 use serde_json::Value;
 
 /// What was done with a status record.
@@ -23,7 +22,7 @@ pub enum Applied {
 
 /// Writes the step a status record stands for on 4me request `request_id`.
 pub async fn apply(
-    fourme: &FourmeClient,
+    notes: &NoteBook,
     progress: &Progress,
     request_id: u64,
     status: &Value,
@@ -44,15 +43,13 @@ pub async fn apply(
         step,
         internal,
     };
-    let marker = stage.marker();
-    let existing = fourme.notes(request_id).await?;
-    if existing.iter().any(|note| note.text.contains(&marker)) {
+    if notes.has(request_id, &stage).await? {
         return Ok(Applied::AlreadyThere);
     }
     if let Some(update) = update {
-        fourme.update_request(request_id, &update).await?;
+        notes.fourme().update_request(request_id, &update).await?;
     }
-    notes::write(fourme, request_id, &stage, &text).await?;
-    tracing::info!(fourme.request_id = request_id, step = %marker, "IdentityNow progress written to 4me");
+    notes.write(request_id, &stage, &text).await?;
+    tracing::info!(fourme.request_id = request_id, step = %stage.marker(), "IdentityNow progress written to 4me");
     Ok(Applied::Written)
 }

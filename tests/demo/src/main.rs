@@ -13,7 +13,7 @@ mod services;
 use futures_util::stream::{self, StreamExt};
 use plan::{Expected, Planned};
 use sandbox::fourme::{Delivery, FourMe, FourMeConfig};
-use sandbox::identitynow::{IdentityNow, IdentityNowConfig};
+use sandbox::identitynow::{Autopilot, IdentityNow, IdentityNowConfig, TriggerTarget};
 use sandbox::seed::Organisation;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -22,6 +22,21 @@ use std::time::{Duration, Instant};
 const PREFIX: &str = "connector-demo";
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 const REQUESTS: usize = 240;
+const TRIGGER_TOKEN: &str = "demo-trigger-token";
+
+/// The last step IdentityNow's progress can write on a 4me request, by its marker's ending.
+const FINAL_STEPS: [(&str, &str); 4] = [
+    (":completed]", "provisioned: completed, solved"),
+    (":rejected]", "rejected: completed, rejected"),
+    (
+        ":not_all_items_provisioned]",
+        "partly provisioned: to the IAM team",
+    ),
+    (
+        ":provisioning_failed]",
+        "provisioning failed: to the IAM team",
+    ),
+];
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -65,6 +80,7 @@ async fn run() -> Result<bool, String> {
         ("FOURME_JWT_PUBLIC_KEY_FILE", key_file),
         ("FOURME_JWT_AUDIENCE", fourme.config().jwt_audience.clone()),
         ("FOURME_VERIFY_EXTRA_HOSTS", fourme_host),
+        ("IDN_TRIGGER_TOKEN", TRIGGER_TOKEN.to_owned()),
     ]);
     let mut dispatcher_env = common.to_vec();
     dispatcher_env.extend([
@@ -80,6 +96,7 @@ async fn run() -> Result<bool, String> {
             identitynow.config().client_secret.clone(),
         ),
         ("ADMIN_TOKEN", "demo-admin-token".to_owned()),
+        ("POLL_INTERVAL", "5s".to_owned()),
     ]);
     let mut ingress = services::start("ingress", "connector-ingress", 18080, &ingress_env)
         .map_err(|e| e.to_string())?;
@@ -101,6 +118,13 @@ async fn run() -> Result<bool, String> {
         ingress.url, dispatcher.url
     );
 
+    // IdentityNow decides and provisions on its own, and tells the ingress by event trigger.
+    identitynow.set_autopilot(Some(Autopilot::demo()));
+    identitynow.set_trigger_target(Some(TriggerTarget {
+        url: format!("{}/webhooks/identitynow", ingress.url),
+        bearer_token: TRIGGER_TOKEN.to_owned(),
+    }));
+
     let verify = fourme.verify_webhook(true);
     let verified = post(&http, &ingress.url, &verify).await == 200 && fourme.verified();
     println!(
@@ -109,7 +133,7 @@ async fn run() -> Result<bool, String> {
     );
 
     let planned = plan::plan(&org, REQUESTS);
-    let outcome = deliver_and_watch(&http, &fourme, &ingress.url, &dispatcher.url, &planned).await;
+    let outcome = deliver_and_watch(&http, &fourme, &ingress.url, &planned).await;
     let report = report(&fourme, &identitynow, &planned, &outcome, started.elapsed());
     ingress.stop();
     dispatcher.stop();
@@ -128,7 +152,6 @@ async fn deliver_and_watch(
     http: &reqwest::Client,
     fourme: &FourMe,
     ingress: &str,
-    dispatcher: &str,
     planned: &[Planned],
 ) -> Outcome {
     let mut deliveries: Vec<Delivery> = Vec::new();
@@ -159,18 +182,29 @@ async fn deliver_and_watch(
         .iter()
         .filter(|p| p.expected != Expected::Ignored)
         .count();
+    let submitted = planned
+        .iter()
+        .filter(|p| p.expected == Expected::Submitted)
+        .count();
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
         let noted = request_ids
             .iter()
             .filter(|id| !fourme.notes(**id).is_empty())
             .count();
-        let handled = handled_events(http, dispatcher).await;
-        println!("  handled {handled:>3}/{accepted} deliveries, {noted:>3}/{expecting_notes} requests noted on 4me");
-        if (noted >= expecting_notes && handled >= accepted as f64) || Instant::now() > deadline {
+        let finished = request_ids
+            .iter()
+            .filter(|id| final_step(fourme, **id).is_some())
+            .count();
+        println!(
+            "  {noted:>3}/{expecting_notes} requests answered on 4me, \
+             {finished:>3}/{submitted} finished in IdentityNow and written back"
+        );
+        let done = noted >= expecting_notes && finished >= submitted;
+        if done || Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
     }
     Outcome {
         request_ids,
@@ -179,17 +213,13 @@ async fn deliver_and_watch(
     }
 }
 
-/// Deliveries the dispatcher finished with, from its metrics.
-async fn handled_events(http: &reqwest::Client, dispatcher: &str) -> f64 {
-    let Ok(response) = http.get(format!("{dispatcher}/metrics")).send().await else {
-        return 0.0;
-    };
-    let page = response.text().await.unwrap_or_default();
-    page.lines()
-        .filter(|line| line.starts_with("connector_dispatch_total{"))
-        .filter(|line| !line.contains("outcome=\"retried\""))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+/// The final progress step on a 4me request, if IdentityNow's outcome is written there.
+fn final_step(fourme: &FourMe, request_id: u64) -> Option<&'static str> {
+    let notes = fourme.notes(request_id);
+    FINAL_STEPS
+        .iter()
+        .find(|(marker, _)| notes.iter().any(|note| note.text.contains(marker)))
+        .map(|(_, label)| *label)
 }
 
 fn report(
@@ -208,19 +238,25 @@ fn report(
     }
     let mut by_expected: BTreeMap<Expected, usize> = BTreeMap::new();
     let mut as_expected = 0;
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
     let mut notes = 0;
     for (item, id) in planned.iter().zip(&outcome.request_ids) {
         *by_expected.entry(item.expected).or_default() += 1;
         let texts: Vec<String> = fourme.notes(*id).into_iter().map(|n| n.text).collect();
         notes += texts.len();
         let submitted = per_request.get(&id.to_string()).copied().unwrap_or(0);
-        let ok = match item.expected.note_says() {
-            Some(words) => {
-                texts.len() == 1
-                    && texts[0].contains(words)
-                    && submitted == usize::from(item.expected == Expected::Submitted)
+        let ok = match (item.expected, item.expected.note_says()) {
+            (Expected::Submitted, Some(words)) => {
+                let step = final_step(fourme, *id);
+                if let Some(step) = step {
+                    *outcomes.entry(step).or_default() += 1;
+                }
+                texts.iter().filter(|t| t.contains(words)).count() == 1
+                    && submitted == 1
+                    && step.is_some()
             }
-            None => texts.is_empty() && submitted == 0,
+            (_, Some(words)) => texts.len() == 1 && texts[0].contains(words) && submitted == 0,
+            (_, None) => texts.is_empty() && submitted == 0,
         };
         if ok {
             as_expected += 1;
@@ -252,7 +288,20 @@ fn report(
         "{:<44}{:>6}",
         "  4me requests submitted more than once", twice
     );
+    println!(
+        "{:<44}{:>6}",
+        "IdentityNow outcomes written back on 4me",
+        outcomes.values().sum::<usize>()
+    );
+    for (outcome, count) in &outcomes {
+        println!("{:<44}{:>6}", format!("  {outcome}"), count);
+    }
     println!("{:<44}{:>6}", "notes recorded back on 4me", notes);
+    println!(
+        "{:<44}{:>6}",
+        "event triggers IdentityNow sent",
+        identitynow.triggers_sent()
+    );
     println!("{:<44}{:>6}", "API calls to 4me", fourme.calls());
     println!(
         "{:<44}{:>6}",
