@@ -6,6 +6,7 @@
 //! the endpoint cannot be used to make this service call arbitrary hosts.
 
 use crate::account::Account;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -27,7 +28,9 @@ pub enum VerifyError {
 #[derive(Clone)]
 pub struct Verifier {
     client: reqwest::Client,
-    account: Account,
+    // Shared: axum clones the state, and with it this, for every request; the account holds
+    // some forty host names.
+    account: Arc<Account>,
 }
 
 impl Verifier {
@@ -38,7 +41,10 @@ impl Verifier {
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Verifier { client, account }
+        Verifier {
+            client,
+            account: Arc::new(account),
+        }
     }
 
     /// Completes the handshake for a verify event's `data`.

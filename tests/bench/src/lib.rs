@@ -1,0 +1,32 @@
+//! Benchmark drivers for the connector: what the release binaries achieve on this machine.
+//!
+//! Each binary under `src/bin` measures one thing and prints its figures; `scripts/bench` builds
+//! them in release and runs them all, and `BENCHMARKS.md` records the results.
+//!
+//! - [`cli`]: the drivers' numeric options.
+//! - [`error`]: what can stop a benchmark.
+//! - [`services`]: starting the real `connector-ingress` and `connector-dispatcher` binaries.
+//! - [`simulators`]: the simulated 4me and IdentityNow, with or without their rate limits.
+//! - [`rabbit`]: a per-run queue prefix, clean-up, and the plain lapin publisher (the ceiling).
+//! - [`cpu`]: CPU time per process and for the machine, from `/proc`.
+//! - [`connector`]: both binaries pointed at the simulators.
+//! - [`deliveries`]: pre-signed 4me webhook deliveries.
+//! - [`load`]: closed-loop load at a fixed concurrency and HTTP keep-alive connections.
+//! - [`stats`]: latency percentiles and rates.
+//! - [`submissions`]: when the simulated IdentityNow received each access request.
+//! - [`memory`]: resident memory of a process from `/proc`.
+
+pub mod cli;
+pub mod connector;
+pub mod cpu;
+pub mod deliveries;
+pub mod error;
+pub mod load;
+pub mod memory;
+pub mod rabbit;
+pub mod services;
+pub mod simulators;
+pub mod stats;
+pub mod submissions;
+
+pub use error::BenchError;
