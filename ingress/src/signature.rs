@@ -15,6 +15,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// The clock skew allowed on `exp`, `nbf` and `iat` (4me's docs allow "a couple of minutes").
 const LEEWAY_SECONDS: i64 = 120;
@@ -103,7 +104,7 @@ struct Header {
 
 #[derive(Deserialize)]
 struct Claims {
-    data: Option<serde_json::Value>,
+    data: Option<Box<RawValue>>,
     iss: Option<String>,
     aud: Option<Audience>,
     exp: Option<i64>,
@@ -122,8 +123,8 @@ enum Audience {
 /// A verified token: the event and the token id.
 #[derive(Debug)]
 pub struct VerifiedEvent {
-    /// The webhook envelope from the `data` claim.
-    pub data: serde_json::Value,
+    /// The webhook envelope from the `data` claim, as it was signed (a JSON object).
+    pub data: Box<RawValue>,
     /// The token id, used as delivery id when 4me sent no delivery header.
     pub jti: Option<String>,
 }
@@ -201,7 +202,7 @@ impl WebhookPolicy {
             return Err(SignatureError::NotYetValid);
         }
         match claims.data {
-            Some(data) if data.is_object() => Ok(VerifiedEvent {
+            Some(data) if is_object(&data) => Ok(VerifiedEvent {
                 data,
                 jti: claims.jti,
             }),
@@ -213,6 +214,11 @@ impl WebhookPolicy {
     pub fn account(&self) -> &Account {
         &self.account
     }
+}
+
+/// True when raw JSON is an object.
+pub fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
 }
 
 fn decode_json<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, SignatureError> {
@@ -297,6 +303,10 @@ fn public_key_der(pem: &str) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parsed(raw: &RawValue) -> Value {
+        serde_json::from_str(raw.get()).unwrap()
+    }
     use aws_lc_rs::encoding::AsDer;
     use aws_lc_rs::rand::SystemRandom;
     use aws_lc_rs::rsa::KeySize;
@@ -449,7 +459,7 @@ mod tests {
             let event = policy
                 .verify(&signer.token(algorithm, &claims()), NOW)
                 .unwrap_or_else(|error| panic!("{algorithm}: {error}"));
-            assert_eq!(event.data, claims()["data"], "{algorithm}");
+            assert_eq!(parsed(&event.data), claims()["data"], "{algorithm}");
             assert_eq!(
                 event.jti.as_deref(),
                 Some("be6b62d5f56d455bb985b9c27bfe0999")
@@ -737,7 +747,10 @@ mod tests {
             let issued_at = claims["iat"].as_i64().unwrap();
 
             let event = policy.verify(&token, issued_at).unwrap();
-            assert_eq!(event.data, serde_json::from_str::<Value>(plain).unwrap());
+            assert_eq!(
+                parsed(&event.data),
+                serde_json::from_str::<Value>(plain).unwrap()
+            );
             assert_eq!(event.jti.as_deref(), claims["jti"].as_str());
             assert_eq!(
                 policy.verify(&token, issued_at - 3_600).err(),

@@ -48,7 +48,9 @@ impl Verifier {
     }
 
     /// Completes the handshake for a verify event's `data`.
-    pub async fn verify(&self, data: &serde_json::Value) -> Result<(), VerifyError> {
+    pub async fn verify(&self, data: &serde_json::value::RawValue) -> Result<(), VerifyError> {
+        let data: serde_json::Value =
+            serde_json::from_str(data.get()).map_err(|_| VerifyError::NoCallback)?;
         let callback = data
             .pointer("/payload/callback")
             .and_then(|value| value.as_str())

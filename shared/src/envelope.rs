@@ -19,9 +19,11 @@ pub enum Source {
     Identitynow,
 }
 
-/// The message body: one event as the ingress accepted it.
+/// The message body: one event as the ingress accepted it. The ingress writes the event as it
+/// came (`D` = a raw JSON value, never parsed into a tree); the dispatcher reads it as a
+/// [`serde_json::Value`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Envelope {
+pub struct Envelope<D = serde_json::Value> {
     /// Which system sent the event.
     pub source: Source,
     /// The event name, e.g. `request.create` or `automation_rule`.
@@ -31,7 +33,7 @@ pub struct Envelope {
     /// When the ingress accepted it, in milliseconds since the Unix epoch.
     pub received_at_ms: i64,
     /// The event itself: for 4me the webhook envelope (the JWT `data` claim when signed).
-    pub data: serde_json::Value,
+    pub data: D,
 }
 
 /// Milliseconds since the Unix epoch, now.
