@@ -8,10 +8,12 @@
 //! - [`telemetry`]: JSON logs, the Prometheus registry and the `/live`, `/ready` and
 //!   `/metrics` endpoints.
 //! - [`shutdown`]: the signal that starts a graceful stop.
+//! - [`service`]: the common start of both service binaries.
 
 pub mod broker;
 pub mod config;
 pub mod envelope;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod topology;
