@@ -6,6 +6,8 @@ use crate::reply::Reply;
 use crate::signature::{is_object, SignatureError, VerifiedEvent};
 use crate::verify::Verifier;
 use crate::{triggers, webhook};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -35,6 +37,27 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The request body, or the answer when it was too large or unreadable (counted).
+    pub fn body(&self, body: Result<Bytes, BytesRejection>, source: &str) -> Result<Bytes, Reply> {
+        match body {
+            Ok(body) => Ok(body),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                self.metrics.count(source, Outcome::TooLarge);
+                Err(Reply::refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "the body is over the size limit",
+                ))
+            }
+            Err(rejection) => {
+                self.metrics.count(source, Outcome::Malformed);
+                Err(Reply::refuse(
+                    StatusCode::BAD_REQUEST,
+                    rejection.body_text(),
+                ))
+            }
+        }
+    }
+
     /// Reads a 4me body: `{"jwt": ...}` when signed, the envelope itself when plain.
     pub fn read_event(&self, body: &[u8]) -> Result<VerifiedEvent, (Outcome, Reply)> {
         let malformed = |reason: &str| {

@@ -37,19 +37,9 @@ pub async fn receive(
         metrics.count(SOURCE, Outcome::Unauthorized);
         return Reply::refuse(StatusCode::UNAUTHORIZED, "missing or wrong credentials");
     }
-    let body = match body {
+    let body = match state.body(body, SOURCE) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            metrics.count(SOURCE, Outcome::TooLarge);
-            return Reply::refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the body is over the size limit",
-            );
-        }
-        Err(rejection) => {
-            metrics.count(SOURCE, Outcome::Malformed);
-            return Reply::refuse(StatusCode::BAD_REQUEST, rejection.body_text());
-        }
+        Err(reply) => return reply,
     };
     let data: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(data @ serde_json::Value::Object(_)) => data,

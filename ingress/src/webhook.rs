@@ -28,19 +28,9 @@ pub async fn receive(
 ) -> Reply {
     let started = Instant::now();
     let metrics = &state.metrics;
-    let body = match body {
+    let body = match state.body(body, SOURCE) {
         Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            metrics.count(SOURCE, Outcome::TooLarge);
-            return Reply::refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the body is over the size limit",
-            );
-        }
-        Err(rejection) => {
-            metrics.count(SOURCE, Outcome::Malformed);
-            return Reply::refuse(StatusCode::BAD_REQUEST, rejection.body_text());
-        }
+        Err(reply) => return reply,
     };
     if !is_json(&headers) {
         metrics.count(SOURCE, Outcome::Malformed);
