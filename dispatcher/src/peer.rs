@@ -59,6 +59,9 @@ pub async fn call(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
+    if let Some(wait) = budget_spent(status, retry_after, response.headers()) {
+        link.throttle.pause(wait).await;
+    }
     let bytes = response
         .bytes()
         .await
@@ -82,6 +85,29 @@ pub async fn call(
         detail: error.to_string(),
     })?;
     Ok((status, body))
+}
+
+/// How long the peer wants no calls: after a 429 its `Retry-After`, and when 4me's
+/// `x-ratelimit-remaining` reaches 0, until its `x-ratelimit-reset` (Unix seconds).
+fn budget_spent(
+    status: u16,
+    retry_after: Option<Duration>,
+    headers: &reqwest::header::HeaderMap,
+) -> Option<Duration> {
+    if status == 429 {
+        return Some(retry_after.unwrap_or(Duration::from_secs(1)));
+    }
+    let number =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    if number("x-ratelimit-remaining")? > 0 {
+        return None;
+    }
+    let reset = number("x-ratelimit-reset")?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
 }
 
 fn status_class_label(status: u16) -> &'static str {
@@ -131,6 +157,25 @@ pub fn error_detail(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spent_budget_is_recognised() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let mut headers = HeaderMap::new();
+        assert_eq!(budget_spent(200, None, &headers), None);
+        assert_eq!(
+            budget_spent(429, Some(Duration::from_secs(7)), &headers),
+            Some(Duration::from_secs(7))
+        );
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("12"));
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1"));
+        assert_eq!(budget_spent(200, None, &headers), None);
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        assert_eq!(
+            budget_spent(200, None, &headers),
+            Some(Duration::from_secs(1))
+        );
+    }
 
     #[test]
     fn error_bodies_are_read_for_people() {

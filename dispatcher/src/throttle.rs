@@ -38,10 +38,12 @@ impl RateLimit {
     }
 }
 
-/// A sliding-window limiter shared by every call to one peer.
+/// A sliding-window limiter shared by every call to one peer, which also stops all calls when
+/// the peer says its budget is spent (4me's `x-ratelimit-remaining: 0`, or a 429).
 pub struct Throttle {
     limit: Option<RateLimit>,
     recent: Mutex<VecDeque<Instant>>,
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl Throttle {
@@ -50,11 +52,27 @@ impl Throttle {
         Throttle {
             limit,
             recent: Mutex::new(VecDeque::new()),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    /// Holds every call back for `wait` (the peer's budget is spent until then). The longest
+    /// pause asked for wins; a pause is capped at an hour, the longest budget period 4me uses.
+    pub async fn pause(&self, wait: Duration) {
+        let until = Instant::now() + wait.min(Duration::from_secs(3600));
+        let mut paused = self.paused_until.lock().await;
+        if paused.is_none_or(|current| current < until) {
+            tracing::warn!(wait_s = wait.as_secs(), "peer budget spent; pausing calls");
+            *paused = Some(until);
         }
     }
 
     /// Waits until one more call fits in the window, and books it.
     pub async fn admit(&self) {
+        let paused = *self.paused_until.lock().await;
+        if let Some(until) = paused {
+            tokio::time::sleep_until(until).await;
+        }
         let Some(limit) = self.limit else { return };
         loop {
             let wait = {
