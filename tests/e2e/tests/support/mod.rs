@@ -39,6 +39,8 @@ pub struct Options {
     pub identitynow: IdentityNowConfig,
     pub start_dispatcher: bool,
     pub poll_interval: Duration,
+    /// Where the dispatcher finds RabbitMQ, when not directly (a proxy a test can cut).
+    pub dispatcher_amqp_url: Option<String>,
 }
 
 impl Default for Options {
@@ -61,6 +63,7 @@ impl Default for Options {
             },
             start_dispatcher: true,
             poll_interval: Duration::from_millis(500),
+            dispatcher_amqp_url: None,
         }
     }
 }
@@ -164,8 +167,12 @@ impl World {
 
     /// The dispatcher configuration this world runs with.
     pub fn dispatcher_config(&self) -> DispatcherConfig {
+        let mut broker = self.broker("test-dispatcher");
+        if let Some(url) = &self.options.dispatcher_amqp_url {
+            broker.url = SecretString::from(url.clone());
+        }
         DispatcherConfig {
-            broker: self.broker("test-dispatcher"),
+            broker,
             mapping: mapping(),
             fourme_api_url: self.fourme.api_url(),
             fourme_account: self.fourme.config().account_id.clone(),
