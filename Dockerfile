@@ -4,6 +4,7 @@
 #   docker build --target ingress    -t connector-ingress .
 #   docker build --target dispatcher -t connector-dispatcher .
 #   docker build --target sandbox    -t connector-sandbox .
+#   docker build --target demo       -t connector-demo .
 #
 # Final images are distroless (glibc, libgcc, CA certificates, no shell) and run as
 # uid/gid 65532 ("nonroot"). Each holds one binary and nothing else of ours.
@@ -30,14 +31,20 @@ COPY ingress/Cargo.toml       ingress/Cargo.toml
 COPY dispatcher/Cargo.toml    dispatcher/Cargo.toml
 COPY tests/sandbox/Cargo.toml tests/sandbox/Cargo.toml
 COPY tests/e2e/Cargo.toml     tests/e2e/Cargo.toml
-RUN for member in shared ingress dispatcher tests/sandbox tests/e2e; do \
+COPY tests/demo/Cargo.toml    tests/demo/Cargo.toml
+COPY tests/bench/Cargo.toml   tests/bench/Cargo.toml
+RUN for member in shared ingress dispatcher tests/sandbox tests/e2e tests/demo tests/bench; do \
       mkdir -p "$member/src" \
       && : > "$member/src/lib.rs" \
-      && echo 'fn main() {}' > "$member/src/main.rs"; \
+      && echo 'fn main() {}' > "$member/src/main.rs" \
+      && for bin in $(sed -n 's/^path = "\(.*\)"/\1/p' "$member/Cargo.toml"); do \
+           mkdir -p "$member/$(dirname "$bin")" && echo 'fn main() {}' > "$member/$bin"; \
+         done; \
     done \
  && cargo build --release --locked \
-      -p connector-ingress -p connector-dispatcher -p sandbox \
- && rm -rf shared/src ingress/src dispatcher/src tests/sandbox/src tests/e2e/src
+      -p connector-ingress -p connector-dispatcher -p sandbox -p connector-demo \
+ && rm -rf shared/src ingress/src dispatcher/src tests/sandbox/src tests/e2e/src \
+      tests/demo/src tests/bench/src
 
 # 2) The real sources. Touch them so cargo never mistakes them for the placeholders.
 COPY shared     shared
@@ -46,10 +53,10 @@ COPY dispatcher dispatcher
 COPY tests      tests
 RUN find shared ingress dispatcher tests -name '*.rs' -exec touch {} + \
  && cargo build --release --locked \
-      --bin connector-ingress --bin connector-dispatcher --bin sandbox \
+      --bin connector-ingress --bin connector-dispatcher --bin sandbox --bin demo \
  && mkdir -p /out \
  && cp target/release/connector-ingress target/release/connector-dispatcher \
-       target/release/sandbox /out/
+       target/release/sandbox target/release/demo /out/
 
 # ---------------------------------------------------------------- runtime images
 FROM ${RUNTIME_IMAGE} AS ingress
@@ -72,3 +79,12 @@ COPY --from=build /out/sandbox /usr/local/bin/sandbox
 USER 65532:65532
 EXPOSE 18081 18082
 ENTRYPOINT ["/usr/local/bin/sandbox"]
+
+# The demo: simulated 4me and IdentityNow, the real ingress and dispatcher (started by the demo
+# itself, next to it), 240 signed requests, a table at the end. Needs only a broker (AMQP_URL).
+FROM ${RUNTIME_IMAGE} AS demo
+COPY --from=build /out/demo /out/connector-ingress /out/connector-dispatcher /usr/local/bin/
+COPY config/mapping.toml /etc/connector/mapping.toml
+USER 65532:65532
+ENV MAPPING_FILE=/etc/connector/mapping.toml DEMO_LOG_DIR=/tmp/demo
+ENTRYPOINT ["/usr/local/bin/demo"]

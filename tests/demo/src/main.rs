@@ -20,7 +20,18 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const PREFIX: &str = "connector-demo";
-const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+/// The broker: `AMQP_URL` (or the file named by `AMQP_URL_FILE`), else the local one.
+fn amqp_url() -> String {
+    std::env::var("AMQP_URL")
+        .ok()
+        .or_else(|| {
+            let path = std::env::var("AMQP_URL_FILE").ok()?;
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|url| url.trim().to_owned())
+        })
+        .unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
 const REQUESTS: usize = 240;
 const TRIGGER_TOKEN: &str = "demo-trigger-token";
 
@@ -67,7 +78,7 @@ async fn run() -> Result<bool, String> {
     let key_file = write_public_key()?;
     let fourme_host = fourme.base_url().trim_start_matches("http://").to_owned();
     let common = [
-        ("AMQP_URL", AMQP_URL.to_owned()),
+        ("AMQP_URL", amqp_url()),
         ("CONNECTOR_QUEUE_PREFIX", PREFIX.to_owned()),
         ("RETRY_TIERS", "2s,5s,10s".to_owned()),
         ("RUST_LOG", "info".to_owned()),
@@ -85,7 +96,10 @@ async fn run() -> Result<bool, String> {
     let mut dispatcher_env = common.to_vec();
     dispatcher_env.extend([
         ("DISPATCHER_LISTEN", "127.0.0.1:18083".to_owned()),
-        ("MAPPING_FILE", "config/mapping.toml".to_owned()),
+        (
+            "MAPPING_FILE",
+            std::env::var("MAPPING_FILE").unwrap_or_else(|_| "config/mapping.toml".to_owned()),
+        ),
         ("FOURME_API_URL", fourme.api_url()),
         ("FOURME_ACCOUNT", fourme.config().account_id.clone()),
         ("FOURME_API_TOKEN", fourme.config().api_token.clone()),
@@ -114,8 +128,10 @@ async fn run() -> Result<bool, String> {
         return Err(error);
     }
     println!(
-        "ingress {}  dispatcher {}  (logs in .demo/)",
-        ingress.url, dispatcher.url
+        "ingress {}  dispatcher {}  (logs in {}/)",
+        ingress.url,
+        dispatcher.url,
+        services::log_dir().display()
     );
 
     // IdentityNow decides and provisions on its own, and tells the ingress by event trigger.
@@ -342,7 +358,7 @@ fn write_public_key() -> Result<String, String> {
 /// Removes the demo's queues and exchange, so each run starts clean.
 async fn remove_queues() {
     use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-    let Ok(connection) = lapin::Connection::connect(AMQP_URL, Default::default()).await else {
+    let Ok(connection) = lapin::Connection::connect(&amqp_url(), Default::default()).await else {
         return;
     };
     if let Ok(channel) = connection.create_channel().await {

@@ -15,9 +15,9 @@ pub struct Service {
     pub url: String,
 }
 
-/// Where the demo's logs go.
+/// Where the demo's logs go: `DEMO_LOG_DIR`, else `.demo`.
 pub fn log_dir() -> PathBuf {
-    PathBuf::from(".demo")
+    PathBuf::from(std::env::var("DEMO_LOG_DIR").unwrap_or_else(|_| ".demo".to_owned()))
 }
 
 /// Starts `binary` with `env`, logging to `.demo/<name>.log`.
@@ -56,8 +56,10 @@ impl Service {
         for _ in 0..300 {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(format!(
-                    "{} exited with {status}; see .demo/{}.log",
-                    self.name, self.name
+                    "{} exited with {status}; see {}/{}.log",
+                    self.name,
+                    log_dir().display(),
+                    self.name
                 ));
             }
             let ready = http.get(format!("{}/ready", self.url)).send().await;
@@ -67,8 +69,10 @@ impl Service {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(format!(
-            "{} did not become ready; see .demo/{}.log",
-            self.name, self.name
+            "{} did not become ready; see {}/{}.log",
+            self.name,
+            log_dir().display(),
+            self.name
         ))
     }
 
