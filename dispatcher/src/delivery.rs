@@ -3,7 +3,7 @@
 //! crash in between duplicates a message but never loses one (and duplicates are harmless: see
 //! [`crate::process`]).
 
-use crate::failure::{classify, Failure, PeerError, Verdict};
+use crate::failure::{classify, Failure, PeerError, StatusClass, Verdict};
 use crate::intent;
 use crate::locks::RequestLocks;
 use crate::metrics::DispatcherMetrics;
@@ -286,6 +286,8 @@ impl Deliverer {
             .await
         {
             Ok(()) => true,
+            // The request is gone from 4me: there is nowhere to write, and waiting won't help.
+            Err(error) if error.status_class() == Some(StatusClass::NotFound) => true,
             Err(error) => {
                 self.metrics.notes_failed.inc();
                 tracing::warn!(fourme.request_id = request_id, error = %error, "could not write the refusal note; trying again later");
@@ -309,9 +311,19 @@ impl Deliverer {
         state: &DeliveryState,
     ) {
         if let Some(request_id) = request_id {
-            if let Err(error) = self.worker.notes.write_once(request_id, stage, text).await {
-                self.metrics.notes_failed.inc();
-                tracing::error!(fourme.request_id = request_id, stage = name, error = %error, "could not write the note on 4me");
+            match self.worker.notes.write_once(request_id, stage, text).await {
+                Ok(()) => {}
+                Err(error) if error.status_class() == Some(StatusClass::NotFound) => {
+                    tracing::warn!(
+                        fourme.request_id = request_id,
+                        stage = name,
+                        "the 4me request no longer exists; no note written"
+                    );
+                }
+                Err(error) => {
+                    self.metrics.notes_failed.inc();
+                    tracing::error!(fourme.request_id = request_id, stage = name, error = %error, "could not write the note on 4me");
+                }
             }
         }
         self.notifier

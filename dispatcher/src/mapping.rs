@@ -50,6 +50,17 @@ pub struct StatusChange {
     pub completion_reason: Option<String>,
 }
 
+/// The 4me events that can start a submission.
+pub const TRIGGER_EVENTS: [&str; 7] = [
+    "request.create",
+    "request.update",
+    "request.status-changed",
+    "request.note-added",
+    "request.team-changed",
+    "request.member-changed",
+    "automation_rule",
+];
+
 const STATUSES: [&str; 11] = [
     "declined",
     "on_backlog",
@@ -288,6 +299,25 @@ impl Mapping {
                 "at least one event is needed",
             ));
         }
+        for (index, event) in self.trigger.events.iter().enumerate() {
+            if !TRIGGER_EVENTS.contains(&event.as_str()) {
+                return Err(invalid(
+                    format!("trigger.events[{index}]"),
+                    &format!("{event:?} is not one of {}", TRIGGER_EVENTS.join(", ")),
+                ));
+            }
+        }
+        for (index, status) in self.trigger.statuses.iter().enumerate() {
+            if !STATUSES.contains(&status.as_str()) {
+                return Err(invalid(
+                    format!("trigger.statuses[{index}]"),
+                    &format!(
+                        "{status:?} is not a 4me request status ({})",
+                        STATUSES.join(", ")
+                    ),
+                ));
+            }
+        }
         if self.fields.item.trim().is_empty() {
             return Err(invalid("fields.item".into(), "must name a custom field"));
         }
@@ -367,6 +397,25 @@ item_type = "entitlement"
         let message = Mapping::parse(&unknown, "m.toml").unwrap_err().to_string();
         assert!(message.contains("sorce"), "{message}");
         assert!(message.contains("line"), "{message}");
+    }
+
+    #[test]
+    fn misspelt_triggers_are_named() {
+        let event = GOOD.replace(
+            "events = [\"request.create\"]",
+            "events = [\"request.creat\"]",
+        );
+        let message = Mapping::parse(&event, "m.toml").unwrap_err().to_string();
+        assert!(
+            message.contains("trigger.events[0]") && message.contains("request.creat"),
+            "{message}"
+        );
+        let status = GOOD.replace("statuses = [\"assigned\"]", "statuses = [\"asigned\"]");
+        let message = Mapping::parse(&status, "m.toml").unwrap_err().to_string();
+        assert!(
+            message.contains("trigger.statuses[0]") && message.contains("asigned"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl IngressConfig {
             policy,
             allow_unsigned,
             account,
-            events: env::list(&env::string("FOURME_EVENTS", DEFAULT_EVENTS)),
+            events: events_from_env()?,
             max_body_bytes: env::parsed("INGRESS_MAX_BODY_BYTES", 256 * 1024, |value| {
                 value
                     .parse()
@@ -85,6 +85,39 @@ impl IngressConfig {
             request_deadline: env::duration("INGRESS_REQUEST_DEADLINE", Duration::from_secs(9))?,
             trigger_credentials: trigger_credentials_from_env()?,
         })
+    }
+}
+
+/// 4me events the ingress can queue: the request events and automation-rule webhooks.
+const KNOWN_EVENTS: [&str; 9] = [
+    "request.create",
+    "request.update",
+    "request.status-changed",
+    "request.note-added",
+    "request.team-changed",
+    "request.member-changed",
+    "request.agile-board-column-changed",
+    "request.major-incident-status-changed",
+    "automation_rule",
+];
+
+fn events_from_env() -> Result<Vec<String>, ConfigError> {
+    let events = env::list(&env::string("FOURME_EVENTS", DEFAULT_EVENTS));
+    if events.is_empty() {
+        return Err(ConfigError::invalid(
+            "FOURME_EVENTS",
+            "at least one event is needed",
+        ));
+    }
+    match events
+        .iter()
+        .find(|event| !KNOWN_EVENTS.contains(&event.as_str()))
+    {
+        Some(unknown) => Err(ConfigError::invalid(
+            "FOURME_EVENTS",
+            format!("{unknown:?} is not one of {}", KNOWN_EVENTS.join(", ")),
+        )),
+        None => Ok(events),
     }
 }
 

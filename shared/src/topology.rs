@@ -89,7 +89,7 @@ impl Topology {
 
     /// Declares the exchange, every queue and every binding.
     pub async fn declare(&self, connection: &Connection) -> Result<(), lapin::Error> {
-        let channel = connection.create_channel().await?;
+        let mut channel = connection.create_channel().await?;
         channel
             .exchange_declare(
                 self.exchange().into(),
@@ -103,7 +103,8 @@ impl Topology {
             .await?;
         for (route, arguments) in self.queues() {
             let name = self.queue(&route);
-            let channel = declare_queue(connection, channel.clone(), &name, arguments).await?;
+            // A refused declare closes its channel; carry on with the one that is still open.
+            channel = declare_queue(connection, channel, &name, arguments).await?;
             channel
                 .queue_bind(
                     name.as_str().into(),
