@@ -108,7 +108,9 @@ impl Admin {
         let given = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(|value| value.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, token)| token.trim())
             .unwrap_or_default();
         if constant_time_eq(given.as_bytes(), token.expose_secret().as_bytes()) {
             None

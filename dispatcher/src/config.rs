@@ -5,7 +5,7 @@ use crate::identitynow::client::ApiPaths;
 use crate::mapping::Mapping;
 use crate::schedule::Schedule;
 use crate::throttle::RateLimit;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use shared::broker::BrokerConfig;
 use shared::config::{self as env, ConfigError};
 use std::time::Duration;
@@ -62,27 +62,57 @@ impl DispatcherConfig {
         let broker = env::broker("connector-dispatcher")?;
         let schedule = Schedule {
             tiers: broker.topology.retry_tiers.clone(),
-            window: env::duration("RETRY_WINDOW", Duration::from_secs(3 * 3600))?,
+            window: at_least(
+                "RETRY_WINDOW",
+                Duration::from_secs(3 * 3600),
+                Duration::from_millis(100),
+            )?,
             notify_after: env::parsed("NOTIFY_AFTER_ATTEMPTS", 3, |value| {
-                value.parse().map_err(|_| "expected a number".to_string())
+                value
+                    .parse()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| "expected a number of attempts, at least 1".to_string())
             })?,
         };
+        let fourme_api_url = url("FOURME_API_URL", "http://127.0.0.1:18081/v1")?;
+        let identitynow_url = url("IDN_BASE_URL", "http://127.0.0.1:18082")?;
+        let admin_token = env::secret("ADMIN_TOKEN")?;
+        if admin_token
+            .as_ref()
+            .is_some_and(|token| token.expose_secret().len() < 16)
+        {
+            return Err(ConfigError::invalid(
+                "ADMIN_TOKEN",
+                "use at least 16 characters",
+            ));
+        }
         Ok(DispatcherConfig {
             broker,
             mapping,
-            fourme_api_url: url("FOURME_API_URL", "http://127.0.0.1:18081/v1")?,
+            fourme_token: credential(&fourme_api_url, "FOURME_API_TOKEN", "sandbox-4me-token")?,
+            fourme_api_url,
             fourme_account: env::string("FOURME_ACCOUNT", "example-corp"),
-            fourme_token: env::secret("FOURME_API_TOKEN")?
-                .unwrap_or_else(|| SecretString::from("sandbox-4me-token".to_owned())),
+            identitynow_client_secret: credential(
+                &identitynow_url,
+                "IDN_CLIENT_SECRET",
+                "sandbox-secret",
+            )?,
+            identitynow_client_id: match env::optional("IDN_CLIENT_ID") {
+                Some(id) => id,
+                None if is_local(&identitynow_url) => "sandbox-client".to_owned(),
+                None => {
+                    return Err(ConfigError::Missing {
+                        name: "IDN_CLIENT_ID".into(),
+                    })
+                }
+            },
             identitynow: ApiPaths {
-                base_url: url("IDN_BASE_URL", "http://127.0.0.1:18082")?,
+                base_url: identitynow_url,
                 api: env::string("IDN_API_PATH", "/v3"),
                 entitlements: env::string("IDN_ENTITLEMENTS_PATH", "/v2025"),
             },
-            identitynow_client_id: env::string("IDN_CLIENT_ID", "sandbox-client"),
-            identitynow_client_secret: env::secret("IDN_CLIENT_SECRET")?
-                .unwrap_or_else(|| SecretString::from("sandbox-secret".to_owned())),
-            admin_token: env::secret("ADMIN_TOKEN")?,
+            admin_token,
             schedule,
             notify_url: env::optional("NOTIFY_WEBHOOK_URL")
                 .map(|_| url("NOTIFY_WEBHOOK_URL", ""))
@@ -91,7 +121,9 @@ impl DispatcherConfig {
                 prefetch: env::parsed("PREFETCH", 16, |value| {
                     value
                         .parse()
-                        .map_err(|_| "expected a number from 1 to 65535".to_string())
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| "expected a number from 1 to 65535".to_string())
                 })?,
                 drain_timeout: env::duration("DRAIN_TIMEOUT", Duration::from_secs(20))?,
             },
@@ -99,9 +131,46 @@ impl DispatcherConfig {
             lookup_ttl: env::duration("LOOKUP_CACHE_TTL", Duration::from_secs(60))?,
             identitynow_rate_limit: rate_limit("IDN_RATE_LIMIT", "95/10s")?,
             fourme_rate_limit: rate_limit("FOURME_RATE_LIMIT", "18/2s")?,
-            poll_interval: env::duration("POLL_INTERVAL", Duration::from_secs(60))?,
+            poll_interval: at_least(
+                "POLL_INTERVAL",
+                Duration::from_secs(60),
+                Duration::from_millis(100),
+            )?,
             poll_lookback: env::duration("POLL_LOOKBACK", Duration::from_secs(7 * 86_400))?,
         })
+    }
+}
+
+/// A duration setting with a lower bound.
+fn at_least(name: &str, default: Duration, minimum: Duration) -> Result<Duration, ConfigError> {
+    let value = env::duration(name, default)?;
+    if value < minimum {
+        return Err(ConfigError::invalid(
+            name,
+            format!(
+                "must be at least {}",
+                shared::config::format_duration(minimum)
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// True for the loopback addresses the simulators run on.
+fn is_local(url: &str) -> bool {
+    Url::parse(url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1"))
+}
+
+/// A secret that must be configured unless `url` points at a simulator on this machine, where
+/// the simulator's fixed value is the default.
+fn credential(url: &str, name: &str, simulator_value: &str) -> Result<SecretString, ConfigError> {
+    match env::secret(name)? {
+        Some(secret) => Ok(secret),
+        None if is_local(url) => Ok(SecretString::from(simulator_value.to_owned())),
+        None => Err(ConfigError::Missing { name: name.into() }),
     }
 }
 

@@ -49,7 +49,14 @@ impl Deliverer {
         if state.held_at_ms.is_some() {
             // Moved here from the hold queue with the management UI: the shovel copies our
             // headers, so a held-at time in the work queue means "resent"; start a new window.
-            tracing::info!(message_id = ?delivery.properties.message_id(), "held message moved back by an operator");
+            tracing::info!(
+                message_id = delivery
+                    .properties
+                    .message_id()
+                    .as_ref()
+                    .map(|id| id.as_str()),
+                "held message moved back by an operator"
+            );
             self.metrics
                 .resent
                 .with_label_values(&["management_ui"])

@@ -37,7 +37,7 @@ impl Expiry {
         let held_at = state.held_at_ms.unwrap_or_else(now_ms);
         tracing::error!(
             fourme.request_id = request_id,
-            message_id = ?delivery.properties.message_id(),
+            message_id = delivery.properties.message_id().as_ref().map(|id| id.as_str()),
             reason,
             held_since = %crate::time::when(held_at),
             "request expired undelivered"

@@ -167,7 +167,9 @@ pub async fn run(
         metrics,
         recent_failures,
     ));
-    tracing::info!(address = ?listener.local_addr().ok(), "dispatcher listening");
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "dispatcher listening");
+    }
     let served = axum::serve(listener, routes)
         .with_graceful_shutdown(stop.clone().cancelled_owned())
         .await;

@@ -33,7 +33,9 @@ pub struct Account {
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// Not a URL, or not `https://<account>.<4me or xurrent domain>`.
-    #[error("FOURME_ACCOUNT_URL must look like https://<account>.4me.com or https://<account>.xurrent.com, got {0:?}")]
+    #[error(
+        "must look like https://<account>.4me.com or https://<account>.xurrent.com, got {0:?}"
+    )]
     NotAnAccountUrl(String),
 }
 

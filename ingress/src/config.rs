@@ -1,7 +1,7 @@
 //! The ingress's settings, read from the environment and checked at start-up.
 
 use crate::account::Account;
-use crate::signature::{PolicyKey, WebhookPolicy};
+use crate::signature::{PolicyError, PolicyKey, WebhookPolicy};
 use secrecy::SecretString;
 use shared::broker::BrokerConfig;
 use shared::config::{self as env, ConfigError};
@@ -64,12 +64,24 @@ impl IngressConfig {
             .map_err(|error| ConfigError::invalid("FOURME_ACCOUNT_URL", error.to_string()))?;
         let allow_unsigned = env::boolean("FOURME_ALLOW_UNSIGNED", false)?;
         let policy = policy_from_env(&account)?;
-        if policy.is_none() && !allow_unsigned {
-            return Err(ConfigError::invalid(
-                "FOURME_JWT_ALG",
-                "no webhook policy configured; set FOURME_JWT_ALG and its key, or \
-                 FOURME_ALLOW_UNSIGNED=true for a sandbox",
-            ));
+        match (&policy, allow_unsigned) {
+            (None, false) => {
+                return Err(ConfigError::invalid(
+                    "FOURME_JWT_ALG",
+                    "no webhook policy configured; set FOURME_JWT_ALG and its key, or \
+                     FOURME_ALLOW_UNSIGNED=true for a sandbox",
+                ))
+            }
+            // Either every delivery is signed or none is; both set is a mistake that would
+            // quietly accept unsigned deliveries next to signed ones.
+            (Some(_), true) => {
+                return Err(ConfigError::invalid(
+                    "FOURME_ALLOW_UNSIGNED",
+                    "a webhook policy (FOURME_JWT_ALG) is configured; unsigned deliveries \
+                     cannot be allowed as well",
+                ))
+            }
+            (None, true) | (Some(_), false) => {}
         }
         Ok(IngressConfig {
             broker: env::broker("connector-ingress")?,
@@ -80,7 +92,9 @@ impl IngressConfig {
             max_body_bytes: env::parsed("INGRESS_MAX_BODY_BYTES", 256 * 1024, |value| {
                 value
                     .parse()
-                    .map_err(|_| "expected a number of bytes".to_string())
+                    .ok()
+                    .filter(|bytes| *bytes >= 1024)
+                    .ok_or_else(|| "expected a number of bytes, at least 1024".to_string())
             })?,
             request_deadline: env::duration("INGRESS_REQUEST_DEADLINE", Duration::from_secs(9))?,
             trigger_credentials: trigger_credentials_from_env()?,
@@ -125,7 +139,8 @@ fn policy_from_env(account: &Account) -> Result<Option<WebhookPolicy>, ConfigErr
     let Some(algorithm) = env::optional("FOURME_JWT_ALG") else {
         return Ok(None);
     };
-    let key = if algorithm.to_ascii_uppercase().starts_with("HS") {
+    let shared_secret = algorithm.to_ascii_uppercase().starts_with("HS");
+    let key = if shared_secret {
         PolicyKey::Secret(env::required_secret("FOURME_JWT_SECRET")?)
     } else {
         let pem = match env::optional("FOURME_JWT_PUBLIC_KEY_FILE") {
@@ -141,7 +156,14 @@ fn policy_from_env(account: &Account) -> Result<Option<WebhookPolicy>, ConfigErr
     let audience = env::optional("FOURME_JWT_AUDIENCE");
     WebhookPolicy::new(&algorithm, key, account.clone(), audience)
         .map(Some)
-        .map_err(|error| ConfigError::invalid("FOURME_JWT_ALG", error.to_string()))
+        .map_err(|error| {
+            let name = match (&error, shared_secret) {
+                (PolicyError::Algorithm(_), _) => "FOURME_JWT_ALG",
+                (PolicyError::Key { .. }, true) => "FOURME_JWT_SECRET",
+                (PolicyError::Key { .. }, false) => "FOURME_JWT_PUBLIC_KEY_FILE",
+            };
+            ConfigError::invalid(name, error.to_string())
+        })
 }
 
 fn trigger_credentials_from_env() -> Result<Option<TriggerCredentials>, ConfigError> {

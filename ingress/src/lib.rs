@@ -26,7 +26,9 @@ use app::{router, AppState};
 use config::IngressConfig;
 use metrics::IngressMetrics;
 use shared::broker::Broker;
+use std::future::IntoFuture;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use verify::Verifier;
@@ -45,6 +47,9 @@ pub async fn run(
             "FOURME_ALLOW_UNSIGNED=true: unsigned 4me deliveries are accepted; sandboxes only"
         );
     }
+    if config.trigger_credentials.is_none() {
+        tracing::warn!("IdentityNow event triggers are off: set IDN_TRIGGER_TOKEN (or IDN_TRIGGER_USER and IDN_TRIGGER_PASSWORD)");
+    }
     let broker_stop = CancellationToken::new();
     let broker = Broker::start(config.broker.clone(), broker_stop.clone());
     let metrics = IngressMetrics::new();
@@ -55,10 +60,22 @@ pub async fn run(
         broker,
         metrics,
     };
-    tracing::info!(address = ?listener.local_addr().ok(), "ingress listening");
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop.cancelled_owned())
-        .await;
+    if let Ok(address) = listener.local_addr() {
+        tracing::info!(%address, "ingress listening");
+    }
+    // In-flight requests get the request deadline and a little more to finish; a connection
+    // that never completes its request (a half-sent header) cannot hold the stop up longer.
+    let grace = state.config.request_deadline + Duration::from_secs(2);
+    let server = axum::serve(listener, router(state))
+        .with_graceful_shutdown(stop.clone().cancelled_owned())
+        .into_future();
+    let served = tokio::select! {
+        served = server => served,
+        _ = async { stop.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_s = grace.as_secs(), "connections still open after the stop grace; closing them");
+            Ok(())
+        }
+    };
     broker_stop.cancel();
     served
 }

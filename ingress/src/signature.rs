@@ -58,7 +58,7 @@ impl std::fmt::Debug for WebhookPolicy {
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The algorithm is not one 4me offers (or is `none`).
-    #[error("FOURME_JWT_ALG: {0:?} is not one of RS256/384/512, ES256/384/512, HS256/384/512")]
+    #[error("{0:?} is not one of RS256/384/512, ES256/384/512, HS256/384/512")]
     Algorithm(String),
     /// The key does not suit the algorithm (a private key, garbage, or the wrong kind).
     #[error("the webhook policy key does not suit {algorithm}: {reason}")]

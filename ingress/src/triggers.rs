@@ -80,12 +80,17 @@ fn authorized(credentials: &TriggerCredentials, headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let expected = match credentials {
-        TriggerCredentials::Bearer(token) => format!("Bearer {}", token.expose_secret()),
+    // The scheme is case-insensitive (RFC 9110); the credentials are compared in constant time.
+    let Some((scheme, given)) = given.trim().split_once(' ') else {
+        return false;
+    };
+    let (wanted_scheme, expected) = match credentials {
+        TriggerCredentials::Bearer(token) => ("Bearer", token.expose_secret().to_owned()),
         TriggerCredentials::Basic { user, password } => {
             let pair = format!("{user}:{}", password.expose_secret());
-            format!("Basic {}", STANDARD.encode(pair))
+            ("Basic", STANDARD.encode(pair))
         }
     };
-    verify_slices_are_equal(given.trim().as_bytes(), expected.as_bytes()).is_ok()
+    scheme.eq_ignore_ascii_case(wanted_scheme)
+        && verify_slices_are_equal(given.trim().as_bytes(), expected.as_bytes()).is_ok()
 }

@@ -47,16 +47,21 @@ pub async fn receive(
             return reply;
         }
     };
-    let Some(name) = serde_json::from_str::<Head>(event.data.get())
-        .ok()
-        .and_then(|head| head.event)
-    else {
+    let head = serde_json::from_str::<Head>(event.data.get()).unwrap_or_default();
+    let Some(name) = head.event.clone() else {
         metrics.count(SOURCE, Outcome::Malformed);
         return Reply::refuse(StatusCode::BAD_REQUEST, "not a 4me webhook: no event name");
     };
 
     if name == "webhook.verify" {
         return verify(&state, &event.data).await;
+    }
+    if name.starts_with("request.") && !head.names_a_request() {
+        metrics.count(SOURCE, Outcome::Malformed);
+        return Reply::refuse(
+            StatusCode::BAD_REQUEST,
+            "a request event needs a positive numeric object_id",
+        );
     }
     if !state.config.events.contains(&name) {
         tracing::debug!(event = %name, "4me event not handled; ignored");
@@ -84,9 +89,20 @@ pub async fn receive(
 }
 
 /// The part of a 4me envelope the ingress looks at; the rest is passed on untouched.
-#[derive(serde::Deserialize)]
+#[derive(Default, serde::Deserialize)]
 struct Head {
     event: Option<String>,
+    object_id: Option<serde_json::Value>,
+}
+
+impl Head {
+    /// Request events name their request by a positive numeric id.
+    fn names_a_request(&self) -> bool {
+        self.object_id
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+            .is_some_and(|id| id > 0)
+    }
 }
 
 async fn verify(state: &AppState, data: &serde_json::value::RawValue) -> Reply {

@@ -125,6 +125,12 @@ pub fn topology() -> Result<Topology, ConfigError> {
         .map(|tier| parse_duration(tier))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|reason| ConfigError::invalid("RETRY_TIERS", reason))?;
+    if retry_tiers.iter().any(|tier| tier.is_zero()) {
+        return Err(ConfigError::invalid(
+            "RETRY_TIERS",
+            "every delay must be above zero",
+        ));
+    }
     if retry_tiers.is_empty() {
         return Err(ConfigError::invalid(
             "RETRY_TIERS",

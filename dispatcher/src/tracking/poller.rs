@@ -85,7 +85,9 @@ impl Poller {
         stop: &CancellationToken,
     ) -> Result<(), lapin::Error> {
         let channel = connection.create_channel().await?;
-        channel.basic_qos(1, BasicQosOptions::default()).await?;
+        // Two at a time: the token held, and one more, so that surplus tokens (each dispatcher
+        // offers one when it starts) reach the holder and are merged away at once.
+        channel.basic_qos(2, BasicQosOptions::default()).await?;
         let queue = self.broker.topology().queue(&Route::Poller);
         let mut tokens = channel
             .basic_consume(
@@ -95,13 +97,24 @@ impl Poller {
                 FieldTable::default(),
             )
             .await?;
-        // Offer a token in case none exists yet; whoever holds one keeps the later checkpoint.
+        // Offer a token when none is waiting (one held by the current poller does not show);
+        // whoever holds one keeps the later checkpoint and drops the other.
+        let passive = lapin::options::QueueDeclareOptions {
+            passive: true,
+            ..lapin::options::QueueDeclareOptions::default()
+        };
+        let waiting = channel
+            .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+            .await?
+            .message_count();
         let seed = Token {
             checkpoint_ms: now_ms() - self.lookback.as_millis() as i64,
             seen: Vec::new(),
         };
-        if let Err(error) = self.publish_token(&seed).await {
-            tracing::warn!(error = %error, "cannot offer a polling token");
+        if waiting == 0 {
+            if let Err(error) = self.publish_token(&seed).await {
+                tracing::warn!(error = %error, "cannot offer a polling token");
+            }
         }
         let mut held: Option<(Token, Delivery)> = None;
         let mut tick = tokio::time::interval(self.interval);
