@@ -282,10 +282,19 @@ async fn a_request_gone_from_4me_is_held_at_once_without_retries() {
 
     assert_eq!(world.send(&delivery).await, 200);
 
-    eventually("held", || async { world.queue_len(&Route::Hold).await == 1 }).await;
+    eventually("held", || async {
+        world.queue_len(&Route::Hold).await == 1
+    })
+    .await;
     let page = world.dispatcher_metrics().await;
-    assert_eq!(metric(&page, "connector_refusals_total{reason=\"request_gone\"}"), 1.0);
-    assert_eq!(metric(&page, "connector_dispatch_total{outcome=\"retried\"}"), 0.0);
+    assert_eq!(
+        metric(&page, "connector_refusals_total{reason=\"request_gone\"}"),
+        1.0
+    );
+    assert_eq!(
+        metric(&page, "connector_dispatch_total{outcome=\"retried\"}"),
+        0.0
+    );
     assert_eq!(metric(&page, "connector_notes_failed_total"), 0.0);
     world.finish().await;
 }
