@@ -311,6 +311,8 @@ fn refusals() -> Vec<Refusal> {
     );
     let mut nameless = data.clone();
     nameless.as_object_mut().unwrap().remove("event");
+    let mut idless = data.clone();
+    idless["object_id"] = json!("70001; DROP");
     let hour = 3_600;
 
     vec![
@@ -435,6 +437,13 @@ fn refusals() -> Vec<Refusal> {
             400,
             "malformed",
             "no event name",
+        ),
+        refusal(
+            "request event with a non-numeric object_id",
+            jwt_body(&sign_as_policy(&fresh_claims(&idless))),
+            400,
+            "malformed",
+            "positive numeric object_id",
         ),
         Refusal {
             content_type: "text/plain",
