@@ -11,9 +11,20 @@ pub async fn start_ingress(
     prefix: &str,
     log_name: &'static str,
 ) -> Result<Service, BenchError> {
+    start_ingress_with(simulators, prefix, log_name, Vec::new()).await
+}
+
+/// Starts the release ingress with `extra` environment on top, and waits until it is ready.
+pub async fn start_ingress_with(
+    simulators: &Simulators,
+    prefix: &str,
+    log_name: &'static str,
+    extra: Vec<(&'static str, String)>,
+) -> Result<Service, BenchError> {
     let port = services::free_port()?;
     let mut env = services::common_env(rabbit::AMQP_URL, prefix);
     env.extend(simulators.ingress_env(port)?);
+    env.extend(extra);
     let mut ingress = services::start(log_name, "connector-ingress", port, &env)?;
     ready(&mut ingress).await?;
     Ok(ingress)
@@ -26,9 +37,21 @@ pub async fn start_dispatcher(
     limits: Limits,
     log_name: &'static str,
 ) -> Result<Service, BenchError> {
+    start_dispatcher_with(simulators, prefix, limits, log_name, Vec::new()).await
+}
+
+/// Starts the release dispatcher with `extra` environment on top, and waits until it is ready.
+pub async fn start_dispatcher_with(
+    simulators: &Simulators,
+    prefix: &str,
+    limits: Limits,
+    log_name: &'static str,
+    extra: Vec<(&'static str, String)>,
+) -> Result<Service, BenchError> {
     let port = services::free_port()?;
     let mut env = services::common_env(rabbit::AMQP_URL, prefix);
     env.extend(simulators.dispatcher_env(port, limits));
+    env.extend(extra);
     let mut dispatcher = services::start(log_name, "connector-dispatcher", port, &env)?;
     ready(&mut dispatcher).await?;
     Ok(dispatcher)

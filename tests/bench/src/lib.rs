@@ -15,7 +15,11 @@
 //! - [`stats`]: latency percentiles and rates.
 //! - [`submissions`]: when the simulated IdentityNow received each access request.
 //! - [`memory`]: resident memory of a process from `/proc`.
+//! - [`note_clock`]: when an expected note appeared on the simulated 4me.
+//! - [`tracked`]: driving a run's access requests through their life.
+//! - [`api_calls`]: calls the simulators served per route, to compare phases of a run.
 
+pub mod api_calls;
 pub mod cli;
 pub mod connector;
 pub mod cpu;
@@ -23,10 +27,12 @@ pub mod deliveries;
 pub mod error;
 pub mod load;
 pub mod memory;
+pub mod note_clock;
 pub mod rabbit;
 pub mod services;
 pub mod simulators;
 pub mod stats;
 pub mod submissions;
+pub mod tracked;
 
 pub use error::BenchError;

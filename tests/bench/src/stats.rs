@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Latencies of one measurement, kept whole so any percentile is exact.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Latencies {
     micros: Vec<u64>,
 }
@@ -39,6 +39,16 @@ impl Latencies {
         let rank = ((p / 100.0) * self.micros.len() as f64).ceil() as usize;
         let index = rank.clamp(1, self.micros.len()) - 1;
         Duration::from_micros(self.micros[index])
+    }
+
+    /// The arithmetic mean, zero when empty.
+    pub fn mean(&self) -> Duration {
+        if self.micros.is_empty() {
+            return Duration::ZERO;
+        }
+        let total: u128 = self.micros.iter().map(|&micros| u128::from(micros)).sum();
+        let mean = total / self.micros.len() as u128;
+        Duration::from_micros(u64::try_from(mean).unwrap_or(u64::MAX))
     }
 
     /// The largest, zero when empty.
