@@ -17,6 +17,7 @@ struct Gate {
     arrived: Arc<AtomicUsize>,
     passed: Arc<AtomicUsize>,
     http: reqwest::Client,
+    writes_only: bool,
 }
 
 /// A running gate; its URL stands in for 4me's base URL.
@@ -31,6 +32,15 @@ pub struct SlowFourMe {
 impl SlowFourMe {
     /// A closed gate in front of `target` (the simulator's base URL).
     pub async fn start(target: String) -> SlowFourMe {
+        Self::with(target, false).await
+    }
+
+    /// A closed gate that lets reads through and holds only writes (notes, updates).
+    pub async fn start_holding_writes(target: String) -> SlowFourMe {
+        Self::with(target, true).await
+    }
+
+    async fn with(target: String, writes_only: bool) -> SlowFourMe {
         let (open, receiver) = watch::channel(false);
         let arrived = Arc::new(AtomicUsize::new(0));
         let passed = Arc::new(AtomicUsize::new(0));
@@ -40,6 +50,7 @@ impl SlowFourMe {
             arrived: arrived.clone(),
             passed: passed.clone(),
             http: reqwest::Client::new(),
+            writes_only,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -72,9 +83,12 @@ impl SlowFourMe {
 }
 
 async fn forward(State(mut gate): State<Gate>, request: Request) -> Response {
-    gate.arrived.fetch_add(1, Ordering::SeqCst);
-    let _ = gate.open.wait_for(|open| *open).await;
-    gate.passed.fetch_add(1, Ordering::SeqCst);
+    let held = !gate.writes_only || request.method() != axum::http::Method::GET;
+    if held {
+        gate.arrived.fetch_add(1, Ordering::SeqCst);
+        let _ = gate.open.wait_for(|open| *open).await;
+        gate.passed.fetch_add(1, Ordering::SeqCst);
+    }
 
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap_or_default();
