@@ -5,6 +5,7 @@
 //! `config/mapping.example.toml` for a commented example.
 
 use serde::Deserialize;
+use shared::envelope::FOURME_EVENTS;
 use std::collections::HashSet;
 
 /// The whole mapping.
@@ -49,17 +50,6 @@ pub struct StatusChange {
     /// The completion reason.
     pub completion_reason: Option<String>,
 }
-
-/// The 4me events that can start a submission.
-pub const TRIGGER_EVENTS: [&str; 7] = [
-    "request.create",
-    "request.update",
-    "request.status-changed",
-    "request.note-added",
-    "request.team-changed",
-    "request.member-changed",
-    "automation_rule",
-];
 
 const STATUSES: [&str; 11] = [
     "declined",
@@ -300,10 +290,10 @@ impl Mapping {
             ));
         }
         for (index, event) in self.trigger.events.iter().enumerate() {
-            if !TRIGGER_EVENTS.contains(&event.as_str()) {
+            if !FOURME_EVENTS.contains(&event.as_str()) {
                 return Err(invalid(
                     format!("trigger.events[{index}]"),
-                    &format!("{event:?} is not one of {}", TRIGGER_EVENTS.join(", ")),
+                    &format!("{event:?} is not one of {}", FOURME_EVENTS.join(", ")),
                 ));
             }
         }

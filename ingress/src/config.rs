@@ -5,6 +5,7 @@ use crate::signature::{PolicyError, PolicyKey, WebhookPolicy};
 use secrecy::SecretString;
 use shared::broker::BrokerConfig;
 use shared::config::{self as env, ConfigError};
+use shared::envelope::FOURME_EVENTS;
 use std::time::Duration;
 
 /// Events handled when `FOURME_EVENTS` is not set.
@@ -102,19 +103,6 @@ impl IngressConfig {
     }
 }
 
-/// 4me events the ingress can queue: the request events and automation-rule webhooks.
-const KNOWN_EVENTS: [&str; 9] = [
-    "request.create",
-    "request.update",
-    "request.status-changed",
-    "request.note-added",
-    "request.team-changed",
-    "request.member-changed",
-    "request.agile-board-column-changed",
-    "request.major-incident-status-changed",
-    "automation_rule",
-];
-
 fn events_from_env() -> Result<Vec<String>, ConfigError> {
     let events = env::list(&env::string("FOURME_EVENTS", DEFAULT_EVENTS));
     if events.is_empty() {
@@ -125,11 +113,11 @@ fn events_from_env() -> Result<Vec<String>, ConfigError> {
     }
     match events
         .iter()
-        .find(|event| !KNOWN_EVENTS.contains(&event.as_str()))
+        .find(|event| !FOURME_EVENTS.contains(&event.as_str()))
     {
         Some(unknown) => Err(ConfigError::invalid(
             "FOURME_EVENTS",
-            format!("{unknown:?} is not one of {}", KNOWN_EVENTS.join(", ")),
+            format!("{unknown:?} is not one of {}", FOURME_EVENTS.join(", ")),
         )),
         None => Ok(events),
     }

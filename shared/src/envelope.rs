@@ -9,6 +9,19 @@ use lapin::types::{AMQPValue, FieldTable, ShortString};
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The 4me events the connector can act on: the request events and automation-rule webhooks.
+pub const FOURME_EVENTS: [&str; 9] = [
+    "request.create",
+    "request.update",
+    "request.status-changed",
+    "request.note-added",
+    "request.team-changed",
+    "request.member-changed",
+    "request.agile-board-column-changed",
+    "request.major-incident-status-changed",
+    "automation_rule",
+];
+
 /// Where an event came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
