@@ -54,6 +54,23 @@ impl std::fmt::Debug for TriggerCredentials {
     }
 }
 
+/// Tokio worker threads of the ingress, from `INGRESS_WORKER_THREADS` (default 1, at most 64).
+///
+/// One worker is the default because it is the fastest on small hosts: all handlers that are
+/// ready at once run back to back, so their publishes reach lapin's I/O thread together and go
+/// to RabbitMQ in one write, and there is no hand-over between workers. One worker verifies and
+/// stores well over 10 000 deliveries a second (BENCHMARKS.md), far beyond what a 4me account
+/// sends; raise it only when a profile shows the worker saturated.
+pub fn worker_threads() -> Result<usize, ConfigError> {
+    env::parsed("INGRESS_WORKER_THREADS", 1, |value| {
+        value
+            .parse()
+            .ok()
+            .filter(|threads| (1..=64).contains(threads))
+            .ok_or_else(|| "expected a number of threads from 1 to 64".to_string())
+    })
+}
+
 impl IngressConfig {
     /// Reads the environment; defaults fit the demo on this machine.
     pub fn from_env() -> Result<Self, ConfigError> {

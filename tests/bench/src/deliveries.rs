@@ -9,7 +9,6 @@ use crate::BenchError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use bytes::Bytes;
-use hyper::header::HeaderValue;
 use shared::envelope::{Envelope, Source};
 
 /// One `request.create` delivery, ready to POST.
@@ -20,7 +19,7 @@ pub struct Prepared {
     /// `{"jwt":"…"}`.
     pub body: Bytes,
     /// The `X-4me-Delivery` header.
-    pub delivery_id: HeaderValue,
+    pub delivery_id: String,
 }
 
 /// Creates `count` grant requests in the simulated 4me and signs one delivery for each.
@@ -31,15 +30,20 @@ pub fn sign(simulators: &Simulators, count: usize) -> Result<Vec<Prepared>, Benc
             let delivery = simulators
                 .fourme
                 .webhook("request.create", request_id, true);
-            let delivery_id = HeaderValue::from_str(&delivery.delivery_id)
-                .map_err(|error| BenchError::Http(error.to_string()))?;
             Ok(Prepared {
                 request_id,
                 body: Bytes::from(delivery.body),
-                delivery_id,
+                delivery_id: delivery.delivery_id,
             })
         })
         .collect()
+}
+
+impl Prepared {
+    /// The whole HTTP request that delivers it to the ingress at `address`.
+    pub fn http_post(&self, address: &str) -> Bytes {
+        crate::load::http_post(address, "/webhooks/4me", &self.body, &self.delivery_id)
+    }
 }
 
 /// The body the ingress publishes for `delivery`: its envelope around the token's `data`
@@ -58,7 +62,7 @@ pub fn stored_body(delivery: &Prepared) -> Result<Bytes, BenchError> {
     let envelope = Envelope {
         source: Source::Fourme,
         event: "request.create".to_owned(),
-        delivery_id: delivery.delivery_id.to_str().unwrap_or_default().to_owned(),
+        delivery_id: delivery.delivery_id.clone(),
         received_at_ms: shared::envelope::now_ms(),
         data: claims["data"].take(),
     };

@@ -49,13 +49,7 @@ async fn run() -> Result<(), BenchError> {
 async fn store_backlog(address: &str, pool: &[Prepared]) -> Result<(), BenchError> {
     let mut connection = KeepAlive::new(address);
     for delivery in pool {
-        let status = connection
-            .post_webhook(
-                "/webhooks/4me",
-                delivery.body.clone(),
-                &delivery.delivery_id,
-            )
-            .await?;
+        let status = connection.send(&delivery.http_post(address)).await?;
         if status != 200 {
             return Err(BenchError::Http(format!("the ingress answered {status}")));
         }

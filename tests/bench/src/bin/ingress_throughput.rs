@@ -3,14 +3,16 @@
 //!
 //! Both sides keep `--concurrency` operations in flight (default 64): the ingress side over
 //! that many HTTP/1.1 keep-alive connections, each POSTing RS256-signed deliveries from a
-//! pre-signed pool; the ceiling side as that many concurrent persistent, mandatory publishes
+//! pre-signed pool with the lean client of [`connector_bench::load::KeepAlive`]; the ceiling side as that many concurrent persistent, mandatory publishes
 //! with confirms on one channel, the same body to the same quorum queue. Phases alternate
 //! (ceiling, ingress, ingress, ceiling, …), each with a warm-up that is not counted, and the
 //! work queue is purged before each.
 //!
 //! Options: `--concurrency 64 --warmup 2 --measure 8 --rounds 2 --pool 1024`, and
-//! `--ingress-workers N` to run the ingress with N Tokio worker threads (default: one per core).
+//! `--ingress-workers N` to run the ingress with N Tokio worker threads (default: the
+//! ingress's own default, `INGRESS_WORKER_THREADS=1`).
 
+use bytes::Bytes;
 use connector_bench::cpu::CpuSnapshot;
 use connector_bench::deliveries::{self, Prepared};
 use connector_bench::load::{closed_loop, KeepAlive, Phase, PhaseResult, Tally, Window};
@@ -59,7 +61,7 @@ async fn run() -> Result<(), BenchError> {
     env.extend(simulators.ingress_env(port)?);
     let workers = cli::number("ingress-workers", 0);
     if workers > 0 {
-        env.push(("TOKIO_WORKER_THREADS", workers.to_string()));
+        env.push(("INGRESS_WORKER_THREADS", workers.to_string()));
     }
     let mut ingress = services::start("ingress-throughput", "connector-ingress", port, &env)?;
     let outcome = match ingress.wait_ready(&reqwest::Client::new()).await {
@@ -92,6 +94,11 @@ async fn measure(
 ) -> Result<Report, BenchError> {
     let connection = rabbit::connect("connector-bench-ceiling").await?;
     let body = deliveries::stored_body(&pool[0])?;
+    let requests: Arc<Vec<Bytes>> = Arc::new(
+        pool.iter()
+            .map(|delivery| delivery.http_post(&ingress.address))
+            .collect(),
+    );
     let publisher = CeilingPublisher::open(&connection, prefix, body).await?;
     let mut report = Report {
         ceiling: Vec::new(),
@@ -112,9 +119,15 @@ async fn measure(
                 .await
             } else {
                 let address = ingress.address.clone();
-                let pool = pool.clone();
+                let requests = requests.clone();
                 closed_loop(concurrency, window, move |worker, phase| {
-                    post_deliveries(address.clone(), pool.clone(), worker, concurrency, phase)
+                    post_deliveries(
+                        address.clone(),
+                        requests.clone(),
+                        worker,
+                        concurrency,
+                        phase,
+                    )
                 })
                 .await
             };
@@ -143,7 +156,7 @@ async fn measure(
 /// One ingress worker: its own keep-alive connection, every `stride`-th delivery of the pool.
 async fn post_deliveries(
     address: String,
-    pool: Arc<Vec<Prepared>>,
+    requests: Arc<Vec<Bytes>>,
     worker: usize,
     stride: usize,
     phase: Phase,
@@ -152,16 +165,10 @@ async fn post_deliveries(
     let mut tally = Tally::default();
     let mut next = worker;
     while phase.running() {
-        let delivery = &pool[next % pool.len()];
+        let request = &requests[next % requests.len()];
         next += stride;
         let started = Instant::now();
-        let status = connection
-            .post_webhook(
-                "/webhooks/4me",
-                delivery.body.clone(),
-                &delivery.delivery_id,
-            )
-            .await;
+        let status = connection.send(request).await;
         tally.record(&phase, started, matches!(status, Ok(200)));
     }
     tally
