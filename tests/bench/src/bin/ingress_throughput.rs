@@ -15,7 +15,9 @@
 use bytes::Bytes;
 use connector_bench::cpu::CpuSnapshot;
 use connector_bench::deliveries::{self, Prepared};
-use connector_bench::load::{closed_loop, KeepAlive, Phase, PhaseResult, Tally, Window};
+use connector_bench::load::{
+    closed_loop, closed_loop_on_own_thread, KeepAlive, Phase, PhaseResult, Tally, Window,
+};
 use connector_bench::rabbit::{self, CeilingPublisher};
 use connector_bench::services::{self, Service};
 use connector_bench::simulators::{Limits, Simulators};
@@ -120,7 +122,7 @@ async fn measure(
             } else {
                 let address = ingress.address.clone();
                 let requests = requests.clone();
-                closed_loop(concurrency, window, move |worker, phase| {
+                closed_loop_on_own_thread(concurrency, window, move |worker, phase| {
                     post_deliveries(
                         address.clone(),
                         requests.clone(),
@@ -129,7 +131,7 @@ async fn measure(
                         phase,
                     )
                 })
-                .await
+                .await?
             };
             let (service, driver, machine) = CpuSnapshot::take(ingress.pid())
                 .cores_since(&cpu_before, started.elapsed().as_secs_f64());
@@ -182,6 +184,14 @@ impl Report {
         let ceiling = mean(&self.ceiling);
         let ingress = mean(&self.ingress);
         let failed: u64 = self.ingress.iter().map(|r| r.failed).sum();
+        // Each round's own ratio: the broker's speed drifts with the disk, so the spread
+        // between rounds says how far the overall figure can be trusted.
+        let by_round: Vec<String> = self
+            .ingress
+            .iter()
+            .zip(&self.ceiling)
+            .map(|(ingress, ceiling)| format!("{:.1} %", 100.0 * ingress.rate / ceiling.rate))
+            .collect();
         let mut latencies = Latencies::default();
         let mut ceiling_latencies = Latencies::default();
         for result in self.ingress {
@@ -210,6 +220,7 @@ impl Report {
             ratio * 100.0,
             verdict(ratio >= 0.6)
         );
+        println!("ratio by round             {}", by_round.join(", "));
         println!("ingress latency            {}", latencies.summary());
         println!(
             "ingress p99                {} ms   target < 50 ms: {}",
