@@ -23,6 +23,7 @@ pub mod verify;
 pub mod webhook;
 
 use app::{router, AppState};
+use axum::serve::ListenerExt;
 use config::IngressConfig;
 use metrics::IngressMetrics;
 use shared::broker::Broker;
@@ -66,6 +67,13 @@ pub async fn run(
     // In-flight requests get the request deadline and a little more to finish; a connection
     // that never completes its request (a half-sent header) cannot hold the stop up longer.
     let grace = state.config.request_deadline + Duration::from_secs(2);
+    // Answers are written whole in one write, so there is nothing for Nagle's algorithm to
+    // merge; without it, an answer never waits for the sender's acknowledgement of the last.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(error = %error, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     let server = axum::serve(listener, router(state))
         .with_graceful_shutdown(stop.clone().cancelled_owned())
         .into_future();
