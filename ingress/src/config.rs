@@ -58,17 +58,20 @@ impl std::fmt::Debug for TriggerCredentials {
 ///
 /// One worker is the default because it is the fastest on small hosts: all handlers that are
 /// ready at once run back to back, so their publishes reach lapin's I/O thread together and go
-/// to RabbitMQ in one write, and there is no hand-over between workers. One worker verifies and
+/// to RabbitMQ in few writes, and there is no hand-over between workers. Tokio's own
+/// `TOKIO_WORKER_THREADS` does not apply to the ingress. One worker verifies and
 /// stores well over 10 000 deliveries a second (BENCHMARKS.md), far beyond what a 4me account
 /// sends; raise it only when a profile shows the worker saturated.
 pub fn worker_threads() -> Result<usize, ConfigError> {
-    env::parsed("INGRESS_WORKER_THREADS", 1, |value| {
-        value
-            .parse()
-            .ok()
-            .filter(|threads| (1..=64).contains(threads))
-            .ok_or_else(|| "expected a number of threads from 1 to 64".to_string())
-    })
+    env::parsed("INGRESS_WORKER_THREADS", 1, parse_worker_threads)
+}
+
+fn parse_worker_threads(value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|threads| (1..=64).contains(threads))
+        .ok_or_else(|| format!("expected a number of threads from 1 to 64, not {value:?}"))
 }
 
 impl IngressConfig {
@@ -185,5 +188,20 @@ fn trigger_credentials_from_env() -> Result<Option<TriggerCredentials>, ConfigEr
             "IDN_TRIGGER_USER",
             "IDN_TRIGGER_USER and IDN_TRIGGER_PASSWORD go together",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_threads_are_a_small_positive_number() {
+        assert_eq!(parse_worker_threads("1"), Ok(1));
+        assert_eq!(parse_worker_threads("64"), Ok(64));
+        for wrong in ["0", "65", "-1", "two", ""] {
+            let error = parse_worker_threads(wrong).unwrap_err();
+            assert!(error.contains("from 1 to 64"), "{wrong}: {error}");
+        }
     }
 }

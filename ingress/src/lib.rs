@@ -68,7 +68,8 @@ pub async fn run(
     // that never completes its request (a half-sent header) cannot hold the stop up longer.
     let grace = state.config.request_deadline + Duration::from_secs(2);
     // Answers are written whole in one write, so there is nothing for Nagle's algorithm to
-    // merge; without it, an answer never waits for the sender's acknowledgement of the last.
+    // merge; without it, an answer never waits for the client's acknowledgement of the previous
+    // answer.
     let listener = listener.tap_io(|stream| {
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(error = %error, "cannot set TCP_NODELAY on a connection");

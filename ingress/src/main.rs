@@ -1,24 +1,28 @@
 //! The `connector-ingress` binary: reads the environment and runs the ingress on a Tokio
-//! runtime with `INGRESS_WORKER_THREADS` workers.
+//! runtime with `INGRESS_WORKER_THREADS` workers. Exit codes as in `shared::service`, plus 71
+//! (EX_OSERR) when the runtime cannot be started.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let runtime = ingress::config::worker_threads()
-        .map_err(|error| error.to_string())
-        .and_then(|workers| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .enable_all()
-                .build()
-                .map_err(|error| format!("cannot start the Tokio runtime: {error}"))
-        });
-    let runtime = match runtime {
-        Ok(runtime) => runtime,
+    let workers = match ingress::config::worker_threads() {
+        Ok(workers) => workers,
         Err(error) => {
             shared::telemetry::init_logging();
             tracing::error!(error = %error, "invalid configuration");
             return ExitCode::from(64);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build();
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            shared::telemetry::init_logging();
+            tracing::error!(error = %error, "cannot start the Tokio runtime");
+            return ExitCode::from(71);
         }
     };
     runtime.block_on(shared::service::main(

@@ -122,12 +122,6 @@ impl Broker {
         body: &[u8],
         properties: BasicProperties,
     ) -> Result<(), PublishError> {
-        // Let the other requests that are ready on this worker reach their publish first: lapin
-        // then writes them to the socket together, and RabbitMQ takes a batch of frames in one
-        // read and confirms it with one `basic.ack`. Under load this costs the broker about a
-        // fifth less CPU per message and the ingress far fewer writes (BENCHMARKS.md); alone,
-        // it costs one extra poll.
-        tokio::task::yield_now().await;
         let session = self.session().ok_or(PublishError::Unavailable)?;
         let timeout = self.config.confirm_timeout;
         let confirm = async {

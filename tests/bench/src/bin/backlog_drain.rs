@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
 async fn run() -> Result<(), BenchError> {
     let count = cli::number("requests", 120).max(1) as usize;
     let simulators = Simulators::start(Limits::Real).await?;
-    let pool = deliveries::sign(&simulators, count)?;
+    let pool = deliveries::sign(&simulators, count);
     let prefix = rabbit::unique_prefix("drain");
     let ingress = start_ingress(&simulators, &prefix, "drain-ingress").await?;
     let stored = store_backlog(&ingress.address, &pool).await;

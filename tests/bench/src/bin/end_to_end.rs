@@ -44,7 +44,7 @@ async fn run() -> Result<(), BenchError> {
     let count = (rate * seconds) as usize;
 
     let simulators = Arc::new(Simulators::start(Limits::Off).await?);
-    let pool = deliveries::sign(&simulators, count)?;
+    let pool = deliveries::sign(&simulators, count);
     println!("pre-signed {count} deliveries; sending {rate}/s for {seconds} s");
 
     let prefix = rabbit::unique_prefix("e2e");

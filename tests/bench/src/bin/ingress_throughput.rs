@@ -3,10 +3,11 @@
 //!
 //! Both sides keep `--concurrency` operations in flight (default 64): the ingress side over
 //! that many HTTP/1.1 keep-alive connections, each POSTing RS256-signed deliveries from a
-//! pre-signed pool with the lean client of [`connector_bench::load::KeepAlive`]; the ceiling side as that many concurrent persistent, mandatory publishes
-//! with confirms on one channel, the same body to the same quorum queue. Phases alternate
-//! (ceiling, ingress, ingress, ceiling, …), each with a warm-up that is not counted, and the
-//! work queue is purged before each.
+//! pre-signed pool with the lean client of [`connector_bench::load::KeepAlive`]; the ceiling
+//! side as that many concurrent persistent, mandatory publishes with confirms on one channel,
+//! the same body to the same quorum queue. Phases alternate (ceiling, ingress, ingress,
+//! ceiling, …), each with a warm-up that is not counted, and the work queue is purged before
+//! each.
 //!
 //! Options: `--concurrency 64 --warmup 2 --measure 8 --rounds 2 --pool 1024`, and
 //! `--ingress-workers N` to run the ingress with N Tokio worker threads (default: the
@@ -50,7 +51,7 @@ async fn run() -> Result<(), BenchError> {
     // Sign the pool before anything is timed.
     let simulators = Simulators::start(Limits::Off).await?;
     let signing = Instant::now();
-    let pool = Arc::new(deliveries::sign(&simulators, pool_size)?);
+    let pool = deliveries::sign(&simulators, pool_size);
     println!(
         "pre-signed {} RS256 deliveries in {:.1} s",
         pool.len(),
@@ -67,7 +68,7 @@ async fn run() -> Result<(), BenchError> {
     }
     let mut ingress = services::start("ingress-throughput", "connector-ingress", port, &env)?;
     let outcome = match ingress.wait_ready(&reqwest::Client::new()).await {
-        Ok(()) => measure(&ingress, &prefix, pool, concurrency, window, rounds).await,
+        Ok(()) => measure(&ingress, &prefix, &pool, concurrency, window, rounds).await,
         Err(error) => Err(error),
     };
     let pid = ingress.pid();
@@ -89,7 +90,7 @@ struct Report {
 async fn measure(
     ingress: &Service,
     prefix: &str,
-    pool: Arc<Vec<Prepared>>,
+    pool: &[Prepared],
     concurrency: usize,
     window: Window,
     rounds: u64,
@@ -190,7 +191,10 @@ impl Report {
             .ingress
             .iter()
             .zip(&self.ceiling)
-            .map(|(ingress, ceiling)| format!("{:.1} %", 100.0 * ingress.rate / ceiling.rate))
+            .map(|(ingress, ceiling)| match ceiling.rate > 0.0 {
+                true => format!("{:.1} %", 100.0 * ingress.rate / ceiling.rate),
+                false => "no ceiling".to_owned(),
+            })
             .collect();
         let mut latencies = Latencies::default();
         let mut ceiling_latencies = Latencies::default();

@@ -96,7 +96,7 @@ async fn run() -> Result<(), BenchError> {
 async fn run_mode(mode: Mode, settings: Settings) -> Result<(), BenchError> {
     let born = Instant::now();
     let simulators = Arc::new(Simulators::start(Limits::Off).await?);
-    let pool = deliveries::sign(&simulators, settings.requests)?;
+    let pool = deliveries::sign(&simulators, settings.requests);
     let prefix = rabbit::unique_prefix(&format!("progress-{}", mode.name()));
     let trigger_token = format!("trigger-token-{prefix}");
     let ingress_env = vec![("IDN_TRIGGER_TOKEN", trigger_token.clone())];
