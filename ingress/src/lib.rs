@@ -9,6 +9,7 @@
 //! - [`webhook`]: `POST /webhooks/4me`.
 //! - [`triggers`]: `POST /webhooks/identitynow`.
 //! - [`app`]: shared state, publishing, routes.
+//! - [`server`]: the HTTP/1.1 server loop, its head deadline and graceful stop.
 //! - [`reply`]: the JSON answers.
 //! - [`metrics`]: Prometheus metrics.
 
@@ -17,17 +18,16 @@ pub mod app;
 pub mod config;
 pub mod metrics;
 pub mod reply;
+pub mod server;
 pub mod signature;
 pub mod triggers;
 pub mod verify;
 pub mod webhook;
 
 use app::{router, AppState};
-use axum::serve::ListenerExt;
 use config::IngressConfig;
 use metrics::IngressMetrics;
 use shared::broker::Broker;
-use std::future::IntoFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -65,26 +65,10 @@ pub async fn run(
         tracing::info!(%address, "ingress listening");
     }
     // In-flight requests get the request deadline and a little more to finish; a connection
-    // that never completes its request (a half-sent header) cannot hold the stop up longer.
+    // that never completes its request cannot hold the stop up longer.
     let grace = state.config.request_deadline + Duration::from_secs(2);
-    // Answers are written whole in one write, so there is nothing for Nagle's algorithm to
-    // merge; without it, an answer never waits for the client's acknowledgement of the previous
-    // answer.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(error = %error, "cannot set TCP_NODELAY on a connection");
-        }
-    });
-    let server = axum::serve(listener, router(state))
-        .with_graceful_shutdown(stop.clone().cancelled_owned())
-        .into_future();
-    let served = tokio::select! {
-        served = server => served,
-        _ = async { stop.cancelled().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(grace_s = grace.as_secs(), "connections still open after the stop grace; closing them");
-            Ok(())
-        }
-    };
+    let head_deadline = state.config.request_deadline;
+    server::serve(listener, router(state), head_deadline, stop, grace).await;
     broker_stop.cancel();
-    served
+    Ok(())
 }

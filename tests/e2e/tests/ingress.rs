@@ -28,6 +28,7 @@ use harness::{
 };
 use serde_json::{json, Value};
 use shared::envelope::Source;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Checks one stored message against what was delivered.
 fn assert_stored(stored: &StoredEvent, delivery_id: &str, event: &str, data: &Value) {
@@ -540,6 +541,42 @@ async fn events_the_connector_does_not_handle_are_answered_200_and_ignored() {
     assert_eq!(ingress.work.len().await, 0);
     assert_eq!(ingress.webhooks_total("fourme", "ignored").await, 2);
     assert_eq!(ingress.webhooks_total("fourme", "accepted").await, 0);
+    ingress.finish().await;
+}
+
+#[tokio::test]
+async fn a_request_head_that_never_completes_is_cut_off_at_the_deadline() {
+    let mut config = ingress_config(&amqp_url(RABBITMQ), vec![]);
+    config.request_deadline = std::time::Duration::from_secs(1);
+    let ingress = RunningIngress::start(config).await;
+    let address = ingress.base_url.trim_start_matches("http://").to_owned();
+
+    // Half a request head, then silence: the ingress must not keep the connection for ever.
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"POST /webhooks/4me HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+        "the ingress still holds a connection whose head never came"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "no other answer than a timeout: {answer}"
+    );
+
+    // Others are served as before, and nothing was stored for the cut-off request.
+    let delivery_id = uuid::Uuid::new_v4().to_string();
+    let answer = deliver_request_create(&ingress, &delivery_id).await;
+    assert_eq!((answer.status, answer.body), (200, accepted(&delivery_id)));
+    assert_eq!(ingress.work.len().await, 1);
     ingress.finish().await;
 }
 
