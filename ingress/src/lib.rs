@@ -68,7 +68,16 @@ pub async fn run(
     // that never completes its request cannot hold the stop up longer.
     let grace = state.config.request_deadline + Duration::from_secs(2);
     let head_deadline = state.config.request_deadline;
-    server::serve(listener, router(state), head_deadline, stop, grace).await;
+    let head_timeouts = state.metrics.head_timeouts.clone();
+    server::serve(
+        listener,
+        router(state),
+        head_deadline,
+        head_timeouts,
+        stop,
+        grace,
+    )
+    .await;
     broker_stop.cancel();
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The ingress's Prometheus metrics.
 
-use prometheus::{Histogram, HistogramOpts, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 use shared::telemetry::{broker_connected_gauge, register};
 
 /// Counters and timings of the ingress.
@@ -14,6 +14,9 @@ pub struct IngressMetrics {
     pub publish_duration: Histogram,
     /// `connector_broker_connected{service="ingress"}`.
     pub broker_connected: IntGauge,
+    /// `connector_ingress_connections_closed_total{reason="head_timeout"}`: connections closed
+    /// because their request head did not arrive within the deadline.
+    pub head_timeouts: IntCounter,
 }
 
 /// How the ingress answered one delivery; the `outcome` label.
@@ -81,11 +84,23 @@ impl IngressMetrics {
             .expect("static metric definition"),
         );
         let broker_connected = broker_connected_gauge(&registry, "ingress");
+        let closed = register(
+            &registry,
+            IntCounterVec::new(
+                Opts::new(
+                    "connector_ingress_connections_closed_total",
+                    "Connections the ingress closed without an answer, by reason.",
+                ),
+                &["reason"],
+            )
+            .expect("static metric definition"),
+        );
         IngressMetrics {
             registry,
             webhooks,
             publish_duration,
             broker_connected,
+            head_timeouts: closed.with_label_values(&["head_timeout"]),
         }
     }
 

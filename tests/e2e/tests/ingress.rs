@@ -572,6 +572,22 @@ async fn a_request_head_that_never_completes_is_cut_off_at_the_deadline() {
         "no other answer than a timeout: {answer}"
     );
 
+    // A kept-alive connection that goes quiet after its answer is closed too, but it is not
+    // a slow client: it is not counted.
+    let mut idle = tokio::net::TcpStream::connect(&address).await.unwrap();
+    idle.write_all(b"GET /live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answered = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        idle.read_to_end(&mut answered),
+    )
+    .await;
+    assert!(matches!(closed, Ok(Ok(_))), "the idle connection is closed");
+    assert!(String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 200"));
+    assert_eq!(ingress.connections_closed("head_timeout").await, 1);
+
     // Others are served as before, and nothing was stored for the cut-off request.
     let delivery_id = uuid::Uuid::new_v4().to_string();
     let answer = deliver_request_create(&ingress, &delivery_id).await;

@@ -167,6 +167,15 @@ impl RunningIngress {
         value.map_or(0, |value| value.parse().unwrap())
     }
 
+    /// `connector_ingress_connections_closed_total{reason}` from `/metrics`.
+    pub async fn connections_closed(&self, reason: &str) -> u64 {
+        let labels = [format!("reason=\"{reason}\"")];
+        let value = self
+            .metric("connector_ingress_connections_closed_total", &labels)
+            .await;
+        value.map_or(0, |value| value.parse().unwrap())
+    }
+
     /// `connector_broker_connected{service="ingress"}` from `/metrics`.
     pub async fn broker_connected(&self) -> u64 {
         let labels = ["service=\"ingress\"".to_owned()];
