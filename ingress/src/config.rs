@@ -59,10 +59,10 @@ impl std::fmt::Debug for TriggerCredentials {
 /// One worker is the default because it is the fastest on small hosts: it runs on Tokio's
 /// single-threaded scheduler, all handlers that are ready at once run back to back, so their
 /// publishes reach lapin's I/O thread together and go to RabbitMQ in few writes, and there is
-/// no hand-over between workers. Tokio's own
-/// `TOKIO_WORKER_THREADS` does not apply to the ingress. One worker verifies and
-/// stores well over 10 000 deliveries a second (BENCHMARKS.md), far beyond what a 4me account
-/// sends; raise it only when a profile shows the worker saturated.
+/// no hand-over between workers. Tokio's own `TOKIO_WORKER_THREADS` does not apply to the
+/// ingress. One worker verifies and stores well over 10 000 deliveries a second
+/// (BENCHMARKS.md), far beyond what a 4me account sends; raise it only when a profile shows
+/// the worker saturated.
 pub fn worker_threads() -> Result<usize, ConfigError> {
     env::parsed("INGRESS_WORKER_THREADS", 1, parse_worker_threads)
 }
